@@ -1,0 +1,188 @@
+"""Parsed table → models, in one transaction, returning what it did instead of printing.
+
+The parser has already refused anything malformed; this module decides what the table means for
+the database (new month, same file again, a different file for a month we have) and writes the
+whole report at once, history included, or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from . import table_format
+from .models import (
+    Assessment,
+    Chapter,
+    Footnote,
+    Pledge,
+    ProgressNote,
+    Report,
+    StatedTotal,
+    SubItem,
+)
+
+
+class LoadError(Exception):
+    """The table is valid but cannot be loaded as asked (e.g. its month exists already)."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    month: str
+    action: str  # "created", "replaced" or "unchanged"
+    chapters: int
+    pledges: int
+    sub_items: int
+    rating_counts: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.action != "unchanged"
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_file(
+    data: bytes,
+    *,
+    source_name: str = "",
+    replace: bool = False,
+    dry_run: bool = False,
+    user=None,
+) -> LoadResult:
+    """Parse ``data`` and load it. Raises ParseError or LoadError; writes nothing then."""
+    table = table_format.parse_bytes(data)
+    return load_table(
+        table,
+        source_name=source_name,
+        source_sha256=sha256_of(data),
+        replace=replace,
+        dry_run=dry_run,
+        user=user,
+    )
+
+
+def load_table(
+    table: table_format.Table,
+    *,
+    source_name: str = "",
+    source_sha256: str = "",
+    replace: bool = False,
+    dry_run: bool = False,
+    user=None,
+) -> LoadResult:
+    """Write ``table`` as a published report.
+
+    - a new month is created;
+    - the same file (same SHA-256) for a month we have changes nothing, so staff edits survive;
+    - a different file for a month we have is refused unless ``replace``, which deletes the old
+      report and creates the new one in the same transaction.
+    ``dry_run`` does all of it inside the transaction and rolls back.
+    """
+    month = f"{table.as_of:%Y-%m}"
+    counts = dict(
+        month=month,
+        chapters=len(table.chapters),
+        pledges=len(table.pledges),
+        sub_items=len(table.sub_items),
+        rating_counts=table.rating_counts(),
+        dry_run=dry_run,
+    )
+    with transaction.atomic():
+        existing = Report.objects.select_for_update().filter(as_of=table.as_of).first()
+        if existing is not None:
+            if source_sha256 and existing.source_sha256 == source_sha256:
+                return LoadResult(action="unchanged", **counts)
+            if not replace:
+                origin = existing.source_name or "an earlier import"
+                raise LoadError(
+                    f"a report for {month} already exists (from {origin}); "
+                    "use --replace to swap it for this file"
+                )
+            existing.delete()
+        _create_report(table, source_name=source_name, source_sha256=source_sha256, user=user)
+        if dry_run:
+            transaction.set_rollback(True)
+    return LoadResult(action="replaced" if existing is not None else "created", **counts)
+
+
+def _create_report(
+    table: table_format.Table, *, source_name: str, source_sha256: str, user
+) -> Report:
+    history = {"default_user": user, "default_change_reason": f"import {source_name}".strip()}
+    report = Report(
+        as_of=table.as_of,
+        title=table.title,
+        status=Report.Status.PUBLISHED,
+        source_name=source_name,
+        source_sha256=source_sha256,
+        published_at=timezone.now(),
+    )
+    report._change_reason = history["default_change_reason"]
+    report._history_user = user
+    report.save()
+    StatedTotal.objects.bulk_create(
+        StatedTotal(report=report, rating=t.rating, count=t.count, percent=t.percent)
+        for t in table.stated_totals
+    )
+    footnotes = {
+        footnote.marker: footnote
+        for footnote in bulk_create_with_history(
+            [Footnote(report=report, marker=f.marker, text=f.text) for f in table.footnotes],
+            Footnote,
+            **history,
+        )
+    }
+    chapters = bulk_create_with_history(
+        [Chapter(report=report, number=c.number, title=c.title) for c in table.chapters],
+        Chapter,
+        **history,
+    )
+    pledges = bulk_create_with_history(
+        [
+            Pledge(chapter=chapter, number=p.number, field=p.field, title=p.title)
+            for chapter, entry in zip(chapters, table.chapters, strict=True)
+            for p in entry.pledges
+        ],
+        Pledge,
+        **history,
+    )
+    sub_items = bulk_create_with_history(
+        [
+            SubItem(pledge=pledge, position=s.position, title=s.title, content=s.content)
+            for pledge, entry in zip(pledges, table.pledges, strict=True)
+            for s in entry.sub_items
+        ],
+        SubItem,
+        **history,
+    )
+    assessments = bulk_create_with_history(
+        [
+            Assessment(
+                sub_item=sub_item,
+                rating=entry.rating,
+                footnote=footnotes[entry.footnote] if entry.footnote else None,
+            )
+            for sub_item, entry in zip(sub_items, table.sub_items, strict=True)
+        ],
+        Assessment,
+        **history,
+    )
+    bulk_create_with_history(
+        [
+            ProgressNote(assessment=assessment, position=index, text=text, bulleted=entry.notes_bulleted)
+            for assessment, entry in zip(assessments, table.sub_items, strict=True)
+            for index, text in enumerate(entry.notes, start=1)
+        ],
+        ProgressNote,
+        **history,
+    )
+    return report

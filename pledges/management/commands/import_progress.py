@@ -1,0 +1,62 @@
+"""``manage.py import_progress PATH [--dry-run] [--replace]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from pledges.loading import LoadError, LoadResult, load_file
+from pledges.models import Rating
+from pledges.table_format import ParseError
+
+
+class Command(BaseCommand):
+    help = (
+        "Import the city's published progress table (tab-separated text, e.g. "
+        "fixtures/iruma-pledge-progress-2022-03.txt) as the report for its as-of month. "
+        "The whole file is validated first and written in one transaction; importing the same "
+        "file again changes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="the table as published (UTF-8 text)")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="validate and report, write nothing"
+        )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="replace an existing report for the same month that came from a different file",
+        )
+
+    def handle(self, *args, path: str, dry_run: bool, replace: bool, **options) -> None:
+        source = Path(path)
+        try:
+            data = source.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{path}: cannot read: {error.strerror}") from None
+        try:
+            result = load_file(data, source_name=source.name, replace=replace, dry_run=dry_run)
+        except ParseError as error:
+            raise CommandError(error.located(path)) from None
+        except LoadError as error:
+            raise CommandError(f"{path}: {error}") from None
+        self.stdout.write(self.describe(result))
+
+    def describe(self, result: LoadResult) -> str:
+        verb = {
+            "created": "imported",
+            "replaced": "replaced",
+            "unchanged": "already imported, nothing changed",
+        }[result.action]
+        if result.dry_run and result.changed:
+            verb = f"would be {verb} (dry run, nothing written)"
+        ratings = ", ".join(
+            f"{code} {label} {result.rating_counts[code]}" for code, label in Rating.choices
+        )
+        line = (
+            f"{result.month}: {verb} — {result.chapters} chapters, {result.pledges} pledges, "
+            f"{result.sub_items} sub-items; {ratings}"
+        )
+        return self.style.SUCCESS(line) if result.changed else self.style.WARNING(line)

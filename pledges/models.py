@@ -1,0 +1,303 @@
+"""The pledge-progress data: one Report per published table, each with its own tree.
+
+Report → Chapter → Pledge → SubItem is the structure as the city published it that month, kept
+verbatim per report so that importing next year's table never changes what this year's said.
+Assessment (one per sub-item) is what staff edit between publications: the rating, the ordered
+ProgressNotes and an optional Footnote. Sub-items are matched across reports by
+(chapter number, pledge number, position).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from . import table_format
+
+
+class Rating(models.TextChoices):
+    """The city's four-step rating. Labels must stay those of ``table_format.RATING_LABELS``."""
+
+    COMPLETED = "A", _("完了")
+    IN_PROGRESS = "B", _("実施中")
+    STARTED = "C", _("着手")
+    NOT_STARTED = "D", _("未着手")
+
+
+class ReportQuerySet(models.QuerySet["Report"]):
+    def published(self) -> ReportQuerySet:
+        """Reports the public may see: drafts are staff-only until published."""
+        return self.filter(status=Report.Status.PUBLISHED)
+
+    def for_month(self, month: str) -> ReportQuerySet:
+        """Filter by ``YYYY-MM``; an unparsable month matches nothing (never raises)."""
+        as_of = parse_month(month)
+        return self.filter(as_of=as_of) if as_of else self.none()
+
+    def latest_published(self) -> Report | None:
+        return self.published().order_by("-as_of").first()
+
+
+def parse_month(month: str) -> date | None:
+    """``2022-03`` → date(2022, 3, 1); None for anything else."""
+    try:
+        year, number = month.split("-")
+        if len(year) != 4 or len(number) != 2:
+            return None
+        return date(int(year), int(number), 1)
+    except ValueError:
+        return None
+
+
+class Report(models.Model):
+    """One progress table as published for an as-of month (令和4年3月現在 → 2022-03)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("下書き")
+        PUBLISHED = "published", _("公開")
+
+    as_of = models.DateField(
+        _("時点"), unique=True, help_text=_("表題の【令和N年M月現在】の月(1日で記録)。")
+    )
+    title = models.CharField(_("表題"), max_length=300)
+    status = models.CharField(
+        _("状態"), max_length=10, choices=Status.choices, default=Status.PUBLISHED
+    )
+    source_name = models.CharField(_("元ファイル名"), max_length=255, blank=True)
+    source_sha256 = models.CharField(
+        _("元ファイルのSHA-256"), max_length=64, blank=True,
+        help_text=_("取り込んだファイルの指紋。同じファイルの再取り込みを見分けます。"),
+    )
+    published_at = models.DateTimeField(_("公開日時"), null=True, blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("進捗報告")
+        verbose_name_plural = _("進捗報告")
+        ordering = ["-as_of"]
+
+    def __str__(self) -> str:
+        return f"{self.month_label}現在 ({self.month})"
+
+    @property
+    def month(self) -> str:
+        """``2022-03``: how URLs and the API name a report."""
+        return f"{self.as_of:%Y-%m}"
+
+    @property
+    def month_label(self) -> str:
+        """``令和4年3月``."""
+        return table_format.month_label(self.as_of)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def get_absolute_url(self) -> str:
+        return reverse("pledges:overview") + f"?report={self.month}"
+
+
+class StatedTotal(models.Model):
+    """A figure the city itself printed under the table; kept to compare, never displayed as ours."""
+
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="stated_totals", verbose_name=_("進捗報告")
+    )
+    rating = models.CharField(_("評価"), max_length=1, choices=Rating.choices)
+    count = models.PositiveIntegerField(_("公約数"))
+    percent = models.DecimalField(_("割合(%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("公表された集計")
+        verbose_name_plural = _("公表された集計")
+        ordering = ["report", "rating"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "rating"], name="stated_total_once_per_rating")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rating_display()} {self.count} ({self.percent}%)"
+
+
+class Chapter(models.Model):
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="chapters", verbose_name=_("進捗報告")
+    )
+    number = models.PositiveSmallIntegerField(_("章番号"))
+    title = models.CharField(_("章名"), max_length=200)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("章")
+        verbose_name_plural = _("章")
+        ordering = ["report", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="chapter_number_per_report")
+        ]
+
+    def __str__(self) -> str:
+        return f"第{self.number}章 {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("pledges:chapter", args=[self.number]) + f"?report={self.report.month}"
+
+
+class Pledge(models.Model):
+    """A numbered pledge 「N:【分野】title」; numbers run 1… across the chapters of a report."""
+
+    chapter = models.ForeignKey(
+        Chapter, on_delete=models.CASCADE, related_name="pledges", verbose_name=_("章")
+    )
+    number = models.PositiveSmallIntegerField(_("公約番号"))
+    field = models.CharField(_("分野"), max_length=100, help_text=_("【】の中の分野名。"))
+    title = models.CharField(_("公約名"), max_length=300)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("公約")
+        verbose_name_plural = _("公約")
+        ordering = ["chapter__report", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["chapter", "number"], name="pledge_number_per_chapter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}:【{self.field}】{self.title}"
+
+    def get_absolute_url(self) -> str:
+        return (
+            reverse("pledges:pledge", args=[self.number])
+            + f"?report={self.chapter.report.month}"
+        )
+
+
+class SubItem(models.Model):
+    """One promise ①②… of a pledge: its title and the pledge text (内容) as published."""
+
+    pledge = models.ForeignKey(
+        Pledge, on_delete=models.CASCADE, related_name="sub_items", verbose_name=_("公約")
+    )
+    position = models.PositiveSmallIntegerField(_("番号"), help_text=_("①なら1、②なら2。"))
+    title = models.CharField(_("項目名"), max_length=300, help_text=_("①などの番号を除いた題。"))
+    content = models.TextField(_("内容"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("項目")
+        verbose_name_plural = _("項目")
+        ordering = ["pledge__chapter__report", "pledge__number", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["pledge", "position"], name="sub_item_position_per_pledge")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pledge.number}{self.marker}{self.title}"
+
+    @property
+    def marker(self) -> str:
+        """①, ②, …"""
+        return table_format.circled_number(self.position)
+
+    @property
+    def code(self) -> str:
+        """``4①``: how the city refers to a sub-item in footnotes."""
+        return f"{self.pledge.number}{self.marker}"
+
+    def get_absolute_url(self) -> str:
+        return self.pledge.get_absolute_url() + f"#item-{self.pledge.number}-{self.position}"
+
+
+class Footnote(models.Model):
+    """A ※N note under the table, referred to by the marker on a rating cell."""
+
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="footnotes", verbose_name=_("進捗報告")
+    )
+    marker = models.CharField(_("記号"), max_length=10, help_text=_("※1 のような記号。"))
+    text = models.TextField(_("注記"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("注記")
+        verbose_name_plural = _("注記")
+        ordering = ["report", "marker"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "marker"], name="footnote_marker_per_report")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.marker}：{self.text[:40]}"
+
+
+class Assessment(models.Model):
+    """The rating of one sub-item in its report, with its progress notes; what staff edit."""
+
+    sub_item = models.OneToOneField(
+        SubItem, on_delete=models.CASCADE, related_name="assessment", verbose_name=_("項目")
+    )
+    rating = models.CharField(
+        _("評価"), max_length=1, choices=Rating.choices, blank=True,
+        help_text=_("A 完了・B 実施中・C 着手・D 未着手。下書きでは空欄にできます。"),
+    )
+    footnote = models.ForeignKey(
+        Footnote, on_delete=models.SET_NULL, null=True, blank=True, related_name="assessments",
+        verbose_name=_("注記"),
+    )
+    updated_at = models.DateTimeField(_("最終更新"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("評価")
+        verbose_name_plural = _("評価")
+        ordering = ["sub_item__pledge__chapter__report", "sub_item__pledge__number",
+                    "sub_item__position"]
+
+    def __str__(self) -> str:
+        return f"{self.sub_item} — {self.get_rating_display() or '—'}"
+
+    def clean(self) -> None:
+        if self.footnote_id and self.footnote.report_id != self.sub_item.pledge.chapter.report_id:
+            raise ValidationError({"footnote": _("注記は同じ進捗報告のものを選んでください。")})
+
+
+class ProgressNote(models.Model):
+    """One 取組状況 bullet of an assessment, in the order the city listed them."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="notes", verbose_name=_("評価")
+    )
+    position = models.PositiveSmallIntegerField(_("順番"), default=0)
+    text = models.TextField(_("取組状況"), help_text=_("先頭の「・」は付けずに入力します。"))
+    bulleted = models.BooleanField(
+        _("「・」付き"), default=True,
+        help_text=_("公表時に「・」が付いていなかった単独の記述だけ外れています。"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("取組状況")
+        verbose_name_plural = _("取組状況")
+        ordering = ["assessment", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    def clean(self) -> None:
+        # The published table keeps one sub-item per line and one field per tab.
+        if any(char in self.text for char in "\t\r\n"):
+            raise ValidationError({"text": _("タブや改行は使えません。記述を分けるときは行を追加してください。")})

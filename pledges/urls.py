@@ -1,0 +1,14 @@
+from django.urls import path, register_converter
+
+from . import views
+from .converters import MonthConverter
+
+register_converter(MonthConverter, "month")
+
+app_name = "pledges"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("api/summary.json", views.summary_json, name="summary_json"),
+    path("api/reports/<month:month>/summary.json", views.summary_json, name="report_summary_json"),
+]

@@ -1,0 +1,35 @@
+"""Shared fixtures: the real 2022 table is the main one; variants are built from it in tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pledges import loading, table_format
+from pledges.models import Report
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+REAL_2022 = FIXTURES / "iruma-pledge-progress-2022-03.txt"
+
+
+@pytest.fixture(scope="session")
+def real_bytes() -> bytes:
+    return REAL_2022.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def real_text(real_bytes: bytes) -> str:
+    return real_bytes.decode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def real_table(real_bytes: bytes) -> table_format.Table:
+    return table_format.parse_bytes(real_bytes)
+
+
+@pytest.fixture
+def report_2022(db, real_bytes: bytes) -> Report:
+    """The real March 2022 report, imported through the loader."""
+    loading.load_file(real_bytes, source_name=REAL_2022.name)
+    return Report.objects.get(as_of__year=2022, as_of__month=3)
