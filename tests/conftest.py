@@ -33,3 +33,13 @@ def report_2022(db, real_bytes: bytes) -> Report:
     """The real March 2022 report, imported through the loader."""
     loading.load_file(real_bytes, source_name=REAL_2022.name)
     return Report.objects.get(as_of__year=2022, as_of__month=3)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: rolled-back ids and versions repeat across tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,207 @@
+"""Public pages are cached per report and page; every change in a report's tree invalidates them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from pledges import caching, loading
+from pledges.models import (
+    Assessment,
+    Chapter,
+    Footnote,
+    Pledge,
+    ProgressNote,
+    Report,
+    StatedTotal,
+    SubItem,
+)
+from pledges.testing import generated_table
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/api/summary.json"]
+
+
+def summary(client) -> dict:
+    return json.loads(client.get("/api/summary.json").content)
+
+
+def counts(client) -> dict[str, int]:
+    return {rating["code"]: rating["count"] for rating in summary(client)["ratings"]}
+
+
+def version_of(report: Report) -> int:
+    return Report.objects.values_list("content_version", flat=True).get(pk=report.pk)
+
+
+def other_report() -> Report:
+    loading.load_table(generated_table(sub_items=8, as_of=date(2023, 3, 1)), source_name="2023")
+    return Report.objects.get(as_of=date(2023, 3, 1))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_repeated_request_with_its_etag_gets_304_after_one_query(
+    client, report_2022, path, django_assert_num_queries
+):
+    first = client.get(path)
+    assert first.status_code == 200
+    assert "no-cache" in first["Cache-Control"]
+    with django_assert_num_queries(1):
+        again = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert again["ETag"] == first["ETag"]
+    assert again.content == b""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_cached_page_is_served_with_one_query_and_same_bytes(
+    client, report_2022, path, django_assert_num_queries
+):
+    first = client.get(path)
+    with django_assert_num_queries(1):
+        second = client.get(path)
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+
+
+def test_rating_saved_as_the_admin_does_shows_on_the_next_request(client, report_2022):
+    before = client.get("/api/summary.json")
+    assert counts(client) == {"A": 8, "B": 28, "C": 24, "D": 0}
+    assessment = Assessment.objects.get(
+        sub_item__pledge__chapter__report=report_2022, sub_item__pledge__number=3,
+        sub_item__position=1,
+    )
+    assert assessment.rating == "C"
+    assessment.rating = "A"
+    with transaction.atomic():  # ModelAdmin.changeform_view saves inside one transaction
+        assessment.save()
+
+    after = client.get("/api/summary.json", HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+    assert {r["code"]: r["count"] for r in json.loads(after.content)["ratings"]} == {
+        "A": 9, "B": 28, "C": 23, "D": 0,
+    }
+    overview = client.get("/").content.decode()
+    assert "9 (15.00%)" in overview
+
+
+def test_bulk_update_with_report_changed_shows_on_the_next_request(client, report_2022):
+    assert counts(client)["D"] == 0
+    with transaction.atomic():
+        Assessment.objects.filter(sub_item__pledge__chapter__report=report_2022).update(rating="D")
+        caching.report_changed(report_2022.pk)
+    assert counts(client)["D"] == 60
+
+
+def test_unpublishing_the_newest_report_falls_back_to_the_older_one(client, report_2022):
+    newer = other_report()
+    assert summary(client)["report"] == "2023-03"
+    newer.status = Report.Status.DRAFT
+    newer.save()
+    assert summary(client)["report"] == "2022-03"
+
+
+def test_importing_another_month_changes_every_page_etag(client, report_2022):
+    """The month selector on each page lists the published reports."""
+    before = client.get("/?report=2022-03")
+    other_report()
+    after = client.get("/?report=2022-03", HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+
+
+def test_editing_one_report_keeps_the_other_reports_pages(client, report_2022):
+    newer = other_report()
+    old_page = client.get("/?report=2022-03")
+    Chapter.objects.filter(report=newer).first().save()
+    again = client.get("/?report=2022-03", HTTP_IF_NONE_MATCH=old_page["ETag"])
+    assert again.status_code == 304
+
+
+def test_replacing_a_month_by_import_shows_the_new_file(client, report_2022, real_text):
+    assert summary(client)["chapters"][0]["title"] == "デジタル未来都市"
+    changed = real_text.replace("第1章 デジタル未来都市", "第1章 デジタル未来都市づくり", 1)
+    loading.load_file(changed.encode(), source_name="again.txt", replace=True)
+    assert summary(client)["chapters"][0]["title"] == "デジタル未来都市づくり"
+
+
+def test_same_url_in_another_language_is_a_separate_entry(client, report_2022):
+    japanese = client.get("/", HTTP_ACCEPT_LANGUAGE="ja")
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert japanese["ETag"] != english["ETag"]
+    assert english["Content-Language"] == "en"
+
+
+def test_staff_with_a_session_bypass_the_cache(client, report_2022, django_user_model):
+    page = client.get("/")
+    staff = django_user_model.objects.create_user("staff", password="pw-long-enough-1", is_staff=True)
+    client.force_login(staff)
+    fresh = client.get("/", HTTP_IF_NONE_MATCH=page["ETag"])
+    assert fresh.status_code == 200
+    assert not fresh.has_header("ETag")
+
+
+def test_unknown_month_is_404_and_not_cached(client, report_2022):
+    assert client.get("/api/reports/1999-03/summary.json").status_code == 404
+    assert client.get("/?report=1999-03").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("model", "lookup"),
+    [
+        (Report, "pk"),
+        (StatedTotal, "report"),
+        (Chapter, "report"),
+        (Footnote, "report"),
+        (Pledge, "chapter__report"),
+        (SubItem, "pledge__chapter__report"),
+        (Assessment, "sub_item__pledge__chapter__report"),
+        (ProgressNote, "assessment__sub_item__pledge__chapter__report"),
+    ],
+)
+def test_saving_or_deleting_any_part_bumps_only_its_own_report(report_2022, model, lookup):
+    newer = other_report()
+    before, newer_before = version_of(report_2022), version_of(newer)
+    instance = model.objects.filter(**{lookup: report_2022.pk}).first()
+    instance.save()
+    assert version_of(report_2022) == before + 1
+    if model is not Report:
+        instance.delete()
+        assert version_of(report_2022) >= before + 2
+    assert version_of(newer) == newer_before
+
+
+def test_deleting_a_whole_report_adds_no_query_per_row():
+    """A replace import deletes thousands of rows; version tracking must not walk each up."""
+    from django.db import connection
+    from django.db.models.signals import post_delete
+    from django.test.utils import CaptureQueriesContext
+
+    for year in (2030, 2031):
+        loading.load_table(generated_table(sub_items=40, as_of=date(year, 3, 1)))
+    with CaptureQueriesContext(connection) as tracked:
+        Report.objects.get(as_of=date(2030, 3, 1)).delete()
+    for model in caching.TRACKED_MODELS:
+        post_delete.disconnect(sender=model, dispatch_uid=f"pledges-version-{model.__name__}-del")
+    try:
+        with CaptureQueriesContext(connection) as untracked:
+            Report.objects.get(as_of=date(2031, 3, 1)).delete()
+    finally:
+        for model in caching.TRACKED_MODELS:
+            post_delete.connect(
+                caching.instance_changed, sender=model,
+                dispatch_uid=f"pledges-version-{model.__name__}-del",
+            )
+    # One more: StatedTotal (no history) is no longer fast-deleted, so it is selected first.
+    assert len(tracked) <= len(untracked) + 1
+
+
+def test_page_cache_setting_is_a_day_by_default():
+    assert settings.PAGE_CACHE_SECONDS == 86400
