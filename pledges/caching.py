@@ -19,6 +19,7 @@ transaction. A brand-new report needs nothing: its key is new.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Literal
@@ -90,6 +91,24 @@ def instance_changed(sender: type[Model], instance: Model, **kwargs: object) -> 
 
 Depends = Literal["report", "all"]
 
+logger = logging.getLogger(__name__)
+
+
+def _cache_get(key: str) -> object:
+    # A cache outage (table missing, server down) must cost speed, never the page itself.
+    try:
+        return cache.get(key)
+    except Exception:
+        logger.warning("page cache unavailable for get", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value: object) -> None:
+    try:
+        cache.set(key, value, settings.PAGE_CACHE_SECONDS)
+    except Exception:
+        logger.warning("page cache unavailable for set", exc_info=True)
+
 
 def published_reports(request: HttpRequest) -> list[Report]:
     """All published reports, newest first; one query, remembered on the request.
@@ -156,7 +175,7 @@ def cached_page(
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
             return _revalidatable(HttpResponseNotModified(), etag)
         key = f"page:{digest}"
-        stored = cache.get(key)
+        stored = _cache_get(key)
         if stored is not None:
             status, headers, content = stored
             response = HttpResponse(content, status=status)
@@ -170,7 +189,7 @@ def cached_page(
         personal = bool(response.cookies) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         if response.status_code == 200 and not response.streaming and not personal:
             headers = [(name, value) for name, value in response.items()]
-            cache.set(key, (200, headers, response.content), settings.PAGE_CACHE_SECONDS)
+            _cache_set(key, (200, headers, response.content))
             return _revalidatable(response, etag)
         return response
 

@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 import pytest
-from django.conf import settings
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.db import transaction
 
 from pledges import caching, loading
@@ -141,7 +141,7 @@ def test_same_url_in_another_language_is_a_separate_entry(client, report_2022):
 
 def test_staff_with_a_session_bypass_the_cache(client, report_2022, django_user_model):
     page = client.get("/")
-    staff = django_user_model.objects.create_user("staff", password="pw-long-enough-1", is_staff=True)
+    staff = django_user_model.objects.create_user("staff", password="x-long-enough-1", is_staff=True)
     client.force_login(staff)
     fresh = client.get("/", HTTP_IF_NONE_MATCH=page["ETag"])
     assert fresh.status_code == 200
@@ -203,5 +203,17 @@ def test_deleting_a_whole_report_adds_no_query_per_row():
     assert len(tracked) <= len(untracked) + 1
 
 
-def test_page_cache_setting_is_a_day_by_default():
-    assert settings.PAGE_CACHE_SECONDS == 86400
+class BrokenCache(BaseCache):
+    """A cache whose server is down."""
+
+    def get(self, key, default=None, version=None):
+        raise ConnectionError("cache server down")
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        raise ConnectionError("cache server down")
+
+
+def test_pages_still_render_when_the_cache_is_down(client, report_2022, settings):
+    settings.CACHES = {"default": {"BACKEND": "tests.test_caching.BrokenCache"}}
+    assert counts(client) == {"A": 8, "B": 28, "C": 24, "D": 0}
+    assert client.get("/").status_code == 200
