@@ -31,16 +31,6 @@ from decimal import ROUND_HALF_UP, Decimal
 RATING_LABELS: dict[str, str] = {"A": "完了", "B": "実施中", "C": "着手", "D": "未着手"}
 
 HEADER_CELLS = ("内容", "取組状況", "評価")
-# The longest values the database keeps (the models' max_length): a longer one is refused here,
-# with its line, instead of failing in the database halfway through an import.
-MAX_LENGTHS: dict[str, int] = {
-    "title": 300,
-    "chapter title": 200,
-    "pledge field": 100,
-    "pledge title": 300,
-    "sub-item title": 300,
-    "footnote marker": 10,
-}
 TOTALS_HEADER_CELLS = ("評価", "公約数")
 NOTE_BULLET = "・"
 FOOTNOTE_SEPARATOR = "："
@@ -308,7 +298,6 @@ class _Parser:
             raise ParseError(
                 number, "expected the title line with the as-of month 【令和N年M月現在】", value=title
             )
-        _check_length(number, "title", title)
         year = 1 if match["year"] == "元" else int(match["year"])
         month = int(match["month"])
         if not 1 <= month <= 12:
@@ -341,7 +330,6 @@ class _Parser:
                 )
             if not match["title"]:
                 raise ParseError(number, "chapter has no title", value=cells[0])
-            _check_length(number, "chapter title", match["title"])
             pledges = self._pledges(next_pledge)
             if not pledges:
                 raise ParseError(
@@ -376,8 +364,6 @@ class _Parser:
                 )
             if not match["title"]:
                 raise ParseError(number, "pledge has no title", value=cells[0])
-            _check_length(number, "pledge field", match["field"])
-            _check_length(number, "pledge title", match["title"])
             sub_items = self._sub_items(expected)
             if not sub_items:
                 raise ParseError(
@@ -428,7 +414,6 @@ class _Parser:
         title = title_cell[1:].strip()
         if not title:
             raise ParseError(number, "sub-item has no title", value=title_cell)
-        _check_length(number, "sub-item title", title)
         if not content:
             raise ParseError(number, "sub-item has no pledge text (内容)", value="\t".join(cells))
         markers = _FOOTNOTE_MARKER.findall(rating)
@@ -474,7 +459,6 @@ class _Parser:
             self._single_cell(number, cells, "footnote")
             if not match["text"]:
                 raise ParseError(number, "footnote has no text", value=cells[0])
-            _check_length(number, "footnote marker", match["marker"])
             if any(existing.marker == match["marker"] for existing in footnotes):
                 raise ParseError(number, "footnote marker used twice", value=match["marker"])
             footnotes.append(FootnoteEntry(match["marker"], match["text"], line=number))
@@ -527,16 +511,6 @@ class _Parser:
             raise ParseError(
                 number, f"{what} must be a single field", value="\t".join(cells)
             )
-
-
-def _check_length(number: int, what: str, value: str) -> None:
-    limit = MAX_LENGTHS[what]
-    if len(value) > limit:
-        shown = value if len(value) <= 60 else value[:60] + "…"
-        raise ParseError(
-            number, f"{what} is {len(value)} characters long; at most {limit} are allowed",
-            value=shown,
-        )
 
 
 def _is_header(cells: list[str]) -> bool:
