@@ -332,9 +332,9 @@ class _Parser:
                 raise ParseError(number, "chapter has no title", value=cells[0])
             pledges = self._pledges(next_pledge)
             if not pledges:
-                raise ParseError(
-                    number, f"第{expected}章 has no pledges: expected a line like "
-                    f"'{next_pledge}:【分野】title' after it", value=cells[0]
+                raise self._unexpected(
+                    f"expected pledge {next_pledge} ('{next_pledge}:【分野】title') "
+                    f"after 第{expected}章"
                 )
             next_pledge += len(pledges)
             chapters.append(ChapterEntry(expected, match["title"], tuple(pledges), line=number))
@@ -366,10 +366,7 @@ class _Parser:
                 raise ParseError(number, "pledge has no title", value=cells[0])
             sub_items = self._sub_items(expected)
             if not sub_items:
-                raise ParseError(
-                    number, f"pledge {expected} has no sub-items: expected rows ①, ② … after it",
-                    value=cells[0],
-                )
+                raise self._unexpected(f"expected sub-item ① of pledge {expected}")
             pledges.append(
                 PledgeEntry(expected, match["field"], match["title"], tuple(sub_items), line=number)
             )
@@ -504,6 +501,14 @@ class _Parser:
                 len(self.lines), f"totals table is missing rating(s) {', '.join(missing)}"
             )
         return tuple(totals)
+
+    def _unexpected(self, expectation: str) -> ParseError:
+        """An error at the next non-blank line (or the end of the file)."""
+        found = self._peek()
+        if found is None:
+            return ParseError(len(self.lines), f"file ends early: {expectation}")
+        number, cells = found
+        return ParseError(number, expectation, value="\t".join(cells))
 
     @staticmethod
     def _single_cell(number: int, cells: list[str], what: str) -> None:
