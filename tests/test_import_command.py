@@ -64,3 +64,9 @@ def test_an_invalid_file_fails_with_file_and_line(tmp_path: Path, real_text: str
 def test_a_missing_file_is_a_clear_error(tmp_path: Path):
     with pytest.raises(CommandError, match="cannot read"):
         run(str(tmp_path / "nope.txt"))
+
+
+def test_if_empty_imports_only_into_an_empty_database():
+    assert "imported" in run(str(REAL_2022), "--if-empty")
+    assert "nothing imported" in run(str(REAL_2022), "--if-empty")
+    assert Report.objects.count() == 1
