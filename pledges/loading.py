@@ -178,7 +178,9 @@ def _create_report(
     )
     bulk_create_with_history(
         [
-            ProgressNote(assessment=assessment, position=index, text=text, bulleted=entry.notes_bulleted)
+            ProgressNote(
+                assessment=assessment, position=index, text=text, bulleted=entry.notes_bulleted
+            )
             for assessment, entry in zip(assessments, table.sub_items, strict=True)
             for index, text in enumerate(entry.notes, start=1)
         ],

@@ -47,7 +47,9 @@ ERAS = {"令和": 2018, "平成": 1988}
 
 _TITLE_MONTH = re.compile(r"【(?P<era>令和|平成)(?P<year>元|\d{1,2})年(?P<month>\d{1,2})月現在】")
 _CHAPTER = re.compile(r"^第(?P<number>\d+)章[ \u3000]*(?P<title>.*)$")
-_PLEDGE = re.compile(r"^(?P<number>\d+)[:：][ \u3000]*【(?P<field>[^】]+)】[ \u3000]*(?P<title>.*)$")
+_PLEDGE = re.compile(
+    r"^(?P<number>\d+)[:：][ \u3000]*【(?P<field>[^】]+)】[ \u3000]*(?P<title>.*)$"
+)
 _LEGEND = re.compile(r"^[-‐－・][ \u3000]*(?P<code>\S+)[ \u3000]+(?P<label>\S+)$")
 _FOOTNOTE_MARKER = re.compile(r"※\d+")
 _FOOTNOTE = re.compile(r"^(?P<marker>※\d+)[：:][ \u3000]*(?P<text>.*)$")
@@ -296,7 +298,9 @@ class _Parser:
         match = _TITLE_MONTH.search(title)
         if len(cells) != 1 or not match:
             raise ParseError(
-                number, "expected the title line with the as-of month 【令和N年M月現在】", value=title
+                number,
+                "expected the title line with the as-of month 【令和N年M月現在】",
+                value=title,
             )
         year = 1 if match["year"] == "元" else int(match["year"])
         month = int(match["month"])
@@ -341,7 +345,9 @@ class _Parser:
         if not chapters:
             found = self._peek()
             line, cells = found if found else (len(self.lines), [""])
-            raise ParseError(line, "expected the first chapter line '第1章 …'", value="\t".join(cells))
+            raise ParseError(
+                line, "expected the first chapter line '第1章 …'", value="\t".join(cells)
+            )
         return tuple(chapters)
 
     def _pledges(self, next_number: int) -> list[PledgeEntry]:
@@ -378,8 +384,11 @@ class _Parser:
             number, cells = peeked
             if _is_header(cells):
                 if items:
-                    raise ParseError(number, "column header after the sub-items of a pledge",
-                                     value="\t".join(cells))
+                    raise ParseError(
+                        number,
+                        "column header after the sub-items of a pledge",
+                        value="\t".join(cells),
+                    )
                 self._next()
                 continue
             position = _CIRCLED_POSITION.get(cells[0][:1])
@@ -389,22 +398,28 @@ class _Parser:
             expected = len(items) + 1
             if position != expected:
                 raise ParseError(
-                    number, f"sub-item out of order in pledge {pledge}: expected "
-                    f"{circled_number(expected)}", value=cells[0],
+                    number,
+                    f"sub-item out of order in pledge {pledge}: expected "
+                    f"{circled_number(expected)}",
+                    value=cells[0],
                 )
             items.append(self._sub_item(number, cells, position))
         return items
 
     def _sub_item(self, number: int, cells: list[str], position: int) -> SubItemEntry:
         if len(cells) < 4:
-            missing = ["title", "内容 (pledge text)", "取組状況 (notes)", "評価 (rating)"][len(cells)]
+            missing = ["title", "内容 (pledge text)", "取組状況 (notes)", "評価 (rating)"][
+                len(cells)
+            ]
             raise ParseError(
-                number, f"sub-item row has {len(cells)} of 4 fields: {missing} is missing",
+                number,
+                f"sub-item row has {len(cells)} of 4 fields: {missing} is missing",
                 value="\t".join(cells),
             )
         if len(cells) > 4:
             raise ParseError(
-                number, "sub-item row has more than 4 fields (title, 内容, 取組状況, 評価)",
+                number,
+                "sub-item row has more than 4 fields (title, 内容, 取組状況, 評価)",
                 value=cells[4],
             )
         title_cell, content, notes_cell, rating = cells
@@ -464,9 +479,7 @@ class _Parser:
     def _totals(self) -> tuple[TotalEntry, ...]:
         peeked = self._next()
         if peeked is None:
-            raise ParseError(
-                len(self.lines), "file ends before the totals table (評価 / 公約数)"
-            )
+            raise ParseError(len(self.lines), "file ends before the totals table (評価 / 公約数)")
         number, cells = peeked
         if tuple(cell for cell in cells if cell) != TOTALS_HEADER_CELLS:
             raise ParseError(
@@ -480,7 +493,8 @@ class _Parser:
             number, cells = self._next()  # type: ignore[misc]
             if len(cells) != 3:
                 raise ParseError(
-                    number, "totals row needs 3 fields: percent, rating, count",
+                    number,
+                    "totals row needs 3 fields: percent, rating, count",
                     value="\t".join(cells),
                 )
             percent, rating, count = cells
@@ -513,9 +527,7 @@ class _Parser:
     @staticmethod
     def _single_cell(number: int, cells: list[str], what: str) -> None:
         if len(cells) > 1:
-            raise ParseError(
-                number, f"{what} must be a single field", value="\t".join(cells)
-            )
+            raise ParseError(number, f"{what} must be a single field", value="\t".join(cells))
 
 
 def _is_header(cells: list[str]) -> bool:

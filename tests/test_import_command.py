@@ -39,7 +39,7 @@ def test_a_different_file_for_the_same_month_needs_replace(tmp_path: Path, real_
     run(str(REAL_2022))
     edited = tmp_path / "edited.txt"
     edited.write_text(real_text.replace("A 完了\n②高度", "A 完了\n②高い"), encoding="utf-8")
-    with pytest.raises(CommandError, match="already exists.*--replace"):
+    with pytest.raises(CommandError, match=r"already exists.*--replace"):
         run(str(edited))
     assert "2022-03: replaced" in run(str(edited), "--replace")
     assert Report.objects.get().source_name == "edited.txt"

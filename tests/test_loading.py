@@ -32,15 +32,23 @@ def test_loads_the_real_table_into_models(report_2022):
     assert SubItem.objects.filter(pledge__chapter__report=report_2022).count() == 60
     ratings = Assessment.objects.filter(sub_item__pledge__chapter__report=report_2022)
     assert {code: ratings.filter(rating=code).count() for code in "ABCD"} == {
-        "A": 8, "B": 28, "C": 24, "D": 0,
+        "A": 8,
+        "B": 28,
+        "C": 24,
+        "D": 0,
     }
     assert [(t.rating, t.count, str(t.percent)) for t in report_2022.stated_totals.all()] == [
-        ("A", 8, "13.33"), ("B", 28, "46.67"), ("C", 24, "40.00"), ("D", 0, "0.00"),
+        ("A", 8, "13.33"),
+        ("B", 28, "46.67"),
+        ("C", 24, "40.00"),
+        ("D", 0, "0.00"),
     ]
 
 
 def test_keeps_notes_in_order_and_footnotes_on_their_items(report_2022):
-    item_2_1 = SubItem.objects.get(pledge__chapter__report=report_2022, pledge__number=2, position=1)
+    item_2_1 = SubItem.objects.get(
+        pledge__chapter__report=report_2022, pledge__number=2, position=1
+    )
     notes = list(item_2_1.assessment.notes.values_list("text", flat=True))
     assert len(notes) == 4
     assert notes[0] == "マイナンバーカード交付率 42.04%(3月31日現在)"
@@ -66,7 +74,9 @@ def test_same_file_again_changes_nothing(report_2022, real_bytes):
 
 
 def test_different_file_for_the_same_month_is_refused(report_2022, real_text):
-    edited = real_text.replace("・令和4年4月にデジタル行政推進課を新設予定", "・デジタル行政推進課を新設")
+    edited = real_text.replace(
+        "・令和4年4月にデジタル行政推進課を新設予定", "・デジタル行政推進課を新設"
+    )
     before = row_counts()
     with pytest.raises(loading.LoadError, match="2022-03 already exists"):
         loading.load_file(edited.encode(), source_name="edited.txt")
@@ -74,7 +84,9 @@ def test_different_file_for_the_same_month_is_refused(report_2022, real_text):
 
 
 def test_replace_swaps_the_report_in_one_go(report_2022, real_text):
-    edited = real_text.replace("・令和4年4月にデジタル行政推進課を新設予定", "・デジタル行政推進課を新設")
+    edited = real_text.replace(
+        "・令和4年4月にデジタル行政推進課を新設予定", "・デジタル行政推進課を新設"
+    )
     result = loading.load_file(edited.encode(), source_name="edited.txt", replace=True)
     assert result.action == "replaced"
     report = Report.objects.get()
@@ -104,22 +116,29 @@ def test_a_later_report_does_not_change_an_earlier_one(report_2022, real_table):
     )
     pledge = real_table.pledges[0]
     chapter = real_table.chapters[0]
-    new_pledge = table_format.PledgeEntry(pledge.number, pledge.field, pledge.title,
-                                          (later_item, *pledge.sub_items[1:]))
-    new_chapter = table_format.ChapterEntry(chapter.number, chapter.title,
-                                            (new_pledge, *chapter.pledges[1:]))
+    new_pledge = table_format.PledgeEntry(
+        pledge.number, pledge.field, pledge.title, (later_item, *pledge.sub_items[1:])
+    )
+    new_chapter = table_format.ChapterEntry(
+        chapter.number, chapter.title, (new_pledge, *chapter.pledges[1:])
+    )
     counts = {**real_table.rating_counts()}
     counts["A"] -= 1
     counts["B"] += 1
     later = table_format.Table(
-        "市長公約(政策宣言)進捗状況一覧表【令和5年3月現在】", date(2023, 3, 1),
-        (new_chapter, *real_table.chapters[1:]), real_table.footnotes,
-        tuple(table_format.TotalEntry(c, n, table_format.percent_of(n, 60)) for c, n in counts.items()),
+        "市長公約(政策宣言)進捗状況一覧表【令和5年3月現在】",
+        date(2023, 3, 1),
+        (new_chapter, *real_table.chapters[1:]),
+        real_table.footnotes,
+        tuple(
+            table_format.TotalEntry(c, n, table_format.percent_of(n, 60)) for c, n in counts.items()
+        ),
     )
     loading.load_table(later, source_name="2023.txt")
     assert Report.objects.count() == 2
     old = SubItem.objects.get(pledge__chapter__report=report_2022, pledge__number=1, position=1)
     assert (old.title, old.assessment.rating) == ("デジタル未来都市推進部門の設置", "A")
-    new = SubItem.objects.get(pledge__chapter__report__as_of=date(2023, 3, 1), pledge__number=1,
-                              position=1)
+    new = SubItem.objects.get(
+        pledge__chapter__report__as_of=date(2023, 3, 1), pledge__number=1, position=1
+    )
     assert (new.title, new.assessment.rating) == ("新しい題", "B")

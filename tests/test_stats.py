@@ -31,10 +31,15 @@ def test_per_chapter_counts_add_up_to_the_total(report_2022):
     first = summary.chapters[0]
     assert first.title == "デジタル未来都市"
     assert [(f.code, f.count) for f in first.breakdown.ratings] == [
-        ("A", 2), ("B", 3), ("C", 3), ("D", 0),
+        ("A", 2),
+        ("B", 3),
+        ("C", 3),
+        ("D", 0),
     ]
     for code in "ABCD":
-        assert sum(c.breakdown.count_of(code) for c in summary.chapters) == summary.overall.count_of(code)
+        assert sum(
+            c.breakdown.count_of(code) for c in summary.chapters
+        ) == summary.overall.count_of(code)
 
 
 def test_figures_follow_an_edit(report_2022):

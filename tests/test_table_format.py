@@ -98,7 +98,9 @@ class TestRealTable:
         (footnote,) = real_table.footnotes
         assert footnote.marker == "※1"
         assert footnote.text.startswith("4①産官学連携「入間市IoT共創コンソーシアム」の創設及び28①")
-        assert footnote.text.endswith("28②入間SDGsパートナー制度の創設に統合して実施することとしました。")
+        assert footnote.text.endswith(
+            "28②入間SDGsパートナー制度の創設に統合して実施することとしました。"
+        )
 
     def test_empty_notes_on_4_2_and_10_2(self, real_table):
         assert item(real_table, 4, 2).notes == ()
@@ -142,7 +144,9 @@ class TestAcceptedVariations:
         assert parse_bytes(data) == real_table
 
     def test_trailing_tabs_blank_lines_and_leading_header_tabs(self, real_text, real_table):
-        text = real_text.replace("\n", "\n\t\t\n").replace("内容\t取組状況\t評価", "\t内容\t取組状況\t評価\t")
+        text = real_text.replace("\n", "\n\t\t\n").replace(
+            "内容\t取組状況\t評価", "\t内容\t取組状況\t評価\t"
+        )
         assert parse_table(text) == real_table
 
     def test_marker_after_the_rating(self, real_text):
@@ -169,7 +173,9 @@ class TestRefusals:
 
     def test_rejects_unknown_rating_with_its_line(self, real_text):
         number = line_number(real_text, "①企業誘致戦略の策定")
-        text = with_line(real_text, number, lines_of(real_text)[number - 1].replace("C 着手", "E 着手"))
+        text = with_line(
+            real_text, number, lines_of(real_text)[number - 1].replace("C 着手", "E 着手")
+        )
         error = self.refuse(text)
         assert error.line == number
         assert error.value == "E 着手"
@@ -177,7 +183,9 @@ class TestRefusals:
 
     def test_rejects_a_label_that_does_not_match_its_letter(self, real_text):
         number = line_number(real_text, "①企業誘致戦略の策定")
-        text = with_line(real_text, number, lines_of(real_text)[number - 1].replace("C 着手", "C 完了"))
+        text = with_line(
+            real_text, number, lines_of(real_text)[number - 1].replace("C 着手", "C 完了")
+        )
         error = self.refuse(text)
         assert (error.line, error.value) == (number, "C 完了")
         assert "expected 'C 着手'" in error.message
@@ -196,9 +204,7 @@ class TestRefusals:
     def test_rejects_a_missing_pledge(self, real_text):
         number = line_number(real_text, "5:【コロナ】")
         text = "\n".join(
-            line
-            for i, line in enumerate(lines_of(real_text), 1)
-            if not number <= i <= number + 3
+            line for i, line in enumerate(lines_of(real_text), 1) if not number <= i <= number + 3
         )
         error = self.refuse(text)
         assert error.line == number
@@ -302,8 +308,16 @@ class TestWriting:
 class TestRules:
     @pytest.mark.parametrize(
         ("count", "total", "expected"),
-        [(8, 60, "13.33"), (28, 60, "46.67"), (24, 60, "40.00"), (0, 60, "0.00"), (1, 8, "12.50"),
-         (1, 200, "0.50"), (1, 400, "0.25"), (1, 0, "0.00")],
+        [
+            (8, 60, "13.33"),
+            (28, 60, "46.67"),
+            (24, 60, "40.00"),
+            (0, 60, "0.00"),
+            (1, 8, "12.50"),
+            (1, 200, "0.50"),
+            (1, 400, "0.25"),
+            (1, 0, "0.00"),
+        ],
     )
     def test_percent_is_rounded_half_up_to_two_decimals(self, count, total, expected):
         assert percent_of(count, total) == Decimal(expected)
@@ -339,8 +353,8 @@ cell_text = st.text(_cell_alphabet, min_size=1, max_size=12).filter(
     lambda s: s == s.strip() and s[:1] not in "・"
 )
 # A note must not contain a bullet that follows white space (that would start a new note).
-note_text = st.lists(cell_text, min_size=1, max_size=3).map(" ".join).filter(
-    lambda s: s[:1] != "・"
+note_text = (
+    st.lists(cell_text, min_size=1, max_size=3).map(" ".join).filter(lambda s: s[:1] != "・")
 )
 
 
@@ -370,8 +384,14 @@ def tables(draw) -> Table:
             pledge_number += 1
             count = draw(st.integers(1, 3))
             items = tuple(draw(sub_items(position, markers)) for position in range(1, count + 1))
-            pledges.append(PledgeEntry(pledge_number, draw(cell_text.filter(lambda s: "】" not in s)),
-                                       draw(cell_text), items))
+            pledges.append(
+                PledgeEntry(
+                    pledge_number,
+                    draw(cell_text.filter(lambda s: "】" not in s)),
+                    draw(cell_text),
+                    items,
+                )
+            )
         chapters.append(ChapterEntry(chapter_number, draw(cell_text), tuple(pledges)))
     year = draw(st.integers(2020, 2040))
     as_of = date(year, draw(st.integers(1, 12)), 1)
@@ -384,7 +404,9 @@ def tables(draw) -> Table:
     )
     counts = table.rating_counts()
     total = sum(counts.values())
-    totals = tuple(TotalEntry(code, counts[code], percent_of(counts[code], total)) for code in RATING_LABELS)
+    totals = tuple(
+        TotalEntry(code, counts[code], percent_of(counts[code], total)) for code in RATING_LABELS
+    )
     return replace(table, stated_totals=totals)
 
 
