@@ -11,6 +11,8 @@ from django.core.management import CommandError, call_command
 from pledges.models import Report, SubItem
 
 from .conftest import REAL_2022
+from .test_loading import row_counts
+from .variants import VARIANTS, Variant
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +72,19 @@ def test_if_empty_imports_only_into_an_empty_database():
     assert "imported" in run(str(REAL_2022), "--if-empty")
     assert "nothing imported" in run(str(REAL_2022), "--if-empty")
     assert Report.objects.count() == 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_refuses_a_broken_table_with_its_line_and_writes_nothing(
+    variant: Variant, tmp_path: Path, real_text: str
+):
+    run(str(REAL_2022))  # something already there, which must stay exactly as it is
+    before = row_counts()
+    data, line = variant.build(real_text)
+    path = tmp_path / "broken.txt"
+    path.write_bytes(data)
+    with pytest.raises(CommandError) as caught:
+        run(str(path), "--replace")
+    assert str(caught.value).startswith(f"{path}:{line}: ")
+    assert variant.message in str(caught.value)
+    assert row_counts() == before
