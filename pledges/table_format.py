@@ -145,6 +145,7 @@ class Table:
     chapters: tuple[ChapterEntry, ...]
     footnotes: tuple[FootnoteEntry, ...]
     stated_totals: tuple[TotalEntry, ...]
+    line: int = field(default=0, compare=False)  # of the title
 
     @property
     def pledges(self) -> list[PledgeEntry]:
@@ -288,7 +289,7 @@ class _Parser:
             raise ParseError(
                 number, "unexpected line after the totals table", value="\t".join(cells)
             )
-        table = Table(title, as_of, chapters, footnotes, totals)
+        table = Table(title, as_of, chapters, footnotes, totals, line=first[0])
         _check_footnotes(table)
         _check_totals(table)
         return table

@@ -142,3 +142,13 @@ def test_a_later_report_does_not_change_an_earlier_one(report_2022, real_table):
         pledge__chapter__report__as_of=date(2023, 3, 1), pledge__number=1, position=1
     )
     assert (new.title, new.assessment.rating) == ("新しい題", "B")
+
+
+def test_text_longer_than_its_column_is_refused_before_writing(real_text):
+    long_title = "長" * 400
+    text = real_text.replace("①企業誘致戦略の策定", f"①{long_title}")
+    with pytest.raises(table_format.ParseError) as caught:
+        loading.load_file(text.encode())
+    assert caught.value.line == 21
+    assert "400 characters long; at most 300 fit" in caught.value.message
+    assert set(row_counts().values()) == {0}
