@@ -62,6 +62,7 @@ def production_env(database_url: str, static_root: str, **extra: str) -> dict[st
         TRUST_X_FORWARDED_PROTO="true",
         LOG_LEVEL="WARNING",
         ACCESS_LOG="false",
+        GUNICORN_MAX_REQUESTS="0",
         PYTHONPATH=str(ROOT),
     )
     env.update(extra)
