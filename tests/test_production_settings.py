@@ -136,3 +136,45 @@ def test_production_logs_are_json_on_stdout():
     entry = json.loads(result.stdout.strip().splitlines()[-1])
     assert entry["message"] == "日本語 1"
     assert entry["level"] == "WARNING"
+
+
+def test_gunicorn_access_log_is_json_on_stdout(tmp_path):
+    """gunicorn with the repository's gunicorn.conf.py, as deployed: one JSON line per request."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    environment = {
+        **os.environ, "DJANGO_ENV": "production", "SECRET_KEY": SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1", "PORT": str(port), "HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": "1", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
+    output = (tmp_path / "out.log").open("w+")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "pledgetracker.wsgi"], cwd=ROOT, env=environment,
+        stdout=output, stderr=subprocess.DEVNULL,
+    )
+    body = b""
+    try:
+        for _ in range(100):
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/healthz", headers={"User-Agent": 'say "hi"'}
+                )
+                body = urllib.request.urlopen(request, timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert body == b"ok"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    output.seek(0)
+    entries = [json.loads(line) for line in output.read().splitlines() if line.startswith("{")]
+    access = [entry for entry in entries if entry["logger"] == "gunicorn.access"]
+    assert access and access[-1]["path"] == "/healthz"
+    assert access[-1]["status"] == 200
+    assert access[-1]["agent"] == 'say "hi"'
