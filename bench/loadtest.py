@@ -1,7 +1,7 @@
 """Load test: citizens read while staff edit and a new month is imported; nothing may break.
 
-    python bench/loadtest.py [--database sqlite|postgres] [--seconds 15] [--connections 50]
-                             [--edits 30] [--import-sub-items 1000] [--limit 60]
+    python bench/loadtest.py [--database sqlite|postgres] [--seconds 12] [--connections 50]
+                             [--edits 30] [--import-sub-items 500] [--limit 60]
 
 Runs gunicorn with production settings on 127.0.0.1 (a fresh SQLite file or a PostgreSQL
 database created for the run and dropped after), loaded with the real 2022 report. Then, at the
@@ -213,11 +213,11 @@ class OverTime(Exception):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--seconds", type=float, default=15, help="length of the load (15)")
+    parser.add_argument("--seconds", type=float, default=12, help="length of the load (12)")
     parser.add_argument("--connections", type=int, default=50, help="citizen threads (50)")
     parser.add_argument("--max-requests", type=int, default=50_000, help="bound on requests")
     parser.add_argument("--edits", type=int, default=30, help="staff edits during the load")
-    parser.add_argument("--import-sub-items", type=int, default=1000)
+    parser.add_argument("--import-sub-items", type=int, default=500)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (3)")
     parser.add_argument("--limit", type=int, default=60, help="hard limit for the run (60 s)")
     args = parser.parse_args()
