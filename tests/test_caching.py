@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.db import transaction
+from django.http import HttpResponse
 
 from pledges import caching, loading
 from pledges.models import (
@@ -217,3 +218,36 @@ def test_pages_still_render_when_the_cache_is_down(client, report_2022, settings
     settings.CACHES = {"default": {"BACKEND": "tests.test_caching.BrokenCache"}}
     assert counts(client) == {"A": 8, "B": 28, "C": 24, "D": 0}
     assert client.get("/").status_code == 200
+
+
+def test_template_responses_are_rendered_before_caching(rf, report_2022):
+    """Class-based views (django-filter's FilterView on /items/) return TemplateResponse."""
+    from django.template import engines
+    from django.template.response import TemplateResponse
+
+    template = engines["django"].from_string("<p>{{ n }}</p>")
+    calls = []
+
+    def view(request):
+        calls.append(1)
+        return TemplateResponse(request, template, {"n": len(calls)})
+
+    page = caching.cached_page(view)
+    assert page(rf.get("/x/")).content == b"<p>1</p>"
+    assert page(rf.get("/x/")).content == b"<p>1</p>"
+    assert len(calls) == 1
+
+
+def test_a_page_that_used_a_csrf_token_is_not_shared(rf, report_2022):
+    from django.middleware.csrf import get_token
+
+    calls = []
+
+    def view(request):
+        calls.append(1)
+        return HttpResponse(get_token(request))
+
+    page = caching.cached_page(view)
+    page(rf.get("/form/"))
+    page(rf.get("/form/"))
+    assert len(calls) == 2
