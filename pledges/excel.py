@@ -121,7 +121,7 @@ class ItemRow:
     @property
     def rating_text(self) -> str:
         """``A 完了`` (no footnote marker), or "" when unrated."""
-        return f"{self.rating} {RATING_LABELS[self.rating]}" if self.rating else ""
+        return _rating_text(self.rating)
 
     @property
     def rating_cell(self) -> str:
@@ -584,12 +584,24 @@ class Change:
         )
 
     @property
+    def old_rating_text(self) -> str:
+        return _rating_text(self.old_rating)
+
+    @property
+    def new_rating_text(self) -> str:
+        return _rating_text(self.new_rating)
+
+    @property
     def old_notes_text(self) -> str:
         return notes_cell(self.old_notes, self.old_bulleted)
 
     @property
     def new_notes_text(self) -> str:
         return notes_cell(self.new_notes, self.new_bulleted)
+
+
+def _rating_text(code: str) -> str:
+    return f"{code} {RATING_LABELS[code]}" if code else ""
 
 
 @dataclass(frozen=True)
