@@ -89,8 +89,11 @@ def _report_admin_url(report: Report) -> str | None:
 def upload(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the upload form. POST: read the workbook and show the preview (nothing written)."""
     report = get_object_or_404(Report, pk=pk)
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method != "POST" or not form.is_valid():
+    if request.method != "POST":
+        return render(request, "admin/pledges/report_xlsx_upload.html",
+                      _context(request, report, form=UploadForm()))
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
         return render(request, "admin/pledges/report_xlsx_upload.html",
                       _context(request, report, form=form))
     workbook = form.cleaned_data["workbook"]

@@ -1,4 +1,4 @@
-"""pledges.excel: the workbook out (read back with openpyxl), CSV/JSON rows, the workbook back in."""
+"""pledges.excel: the workbook out (read back with openpyxl), CSV/JSON, the workbook back in."""
 
 from __future__ import annotations
 
@@ -20,7 +20,15 @@ from .workbooks import edited, open_workbook, row_of, sub_item_rows
 
 pytestmark = pytest.mark.django_db
 
-FORMULA_LIKE = ["=1+1", "+SUM(A1:A3)", "-2+3", "@SUM(A1)", "\tindented", "\rcarriage", '=HYPERLINK("http://example.com","x")']
+FORMULA_LIKE = [
+    "=1+1",
+    "+SUM(A1:A3)",
+    "-2+3",
+    "@SUM(A1)",
+    "\tindented",
+    "\rcarriage",
+    '=HYPERLINK("http://example.com","x")',
+]
 
 
 @pytest.fixture
@@ -75,7 +83,8 @@ def test_list_sheet_opens_with_title_legend_and_header(exported: bytes) -> None:
     assert tuple(cell.value for cell in sheet[3]) == excel.HEADER
     assert (sheet["A4"].value, sheet["B4"].value) == ("第1章", "デジタル未来都市")
     assert (sheet["A5"].value, sheet["B5"].value) == (
-        "1", "【デジタル】デジタル未来都市推進部門の設置 & 特命人材の公募"
+        "1",
+        "【デジタル】デジタル未来都市推進部門の設置 & 特命人材の公募",
     )
 
 
@@ -122,7 +131,9 @@ def test_rating_cells_offer_the_four_ratings_as_a_list(exported: bytes) -> None:
     assert f"E{row_of(sheet, '4①')}" in footnoted.sqref
     assert f"E{row_of(sheet, '4①')}" not in plain.sqref
     covered = sum(
-        1 for validation in validations for cell_range in validation.sqref.ranges
+        1
+        for validation in validations
+        for cell_range in validation.sqref.ranges
         for _ in cell_range.rows
     )
     assert covered == 60
@@ -156,7 +167,15 @@ def test_summary_sheet_has_a_row_per_chapter(exported: bytes) -> None:
     chapters = [label for label in rows if label != "全体"]
     assert chapters[0] == "第1章 デジタル未来都市" and len(chapters) == 6
     assert [cell.value for cell in rows["第1章 デジタル未来都市"]] == [
-        8, 2, 0.25, 3, 0.375, 3, 0.375, 0, 0
+        8,
+        2,
+        0.25,
+        3,
+        0.375,
+        3,
+        0.375,
+        0,
+        0,
     ]
     assert sum(rows[label][0].value for label in chapters) == 60
 
@@ -173,7 +192,9 @@ def test_summary_sheet_is_recomputed_from_the_ratings_not_the_stated_totals(
 
 
 def test_formula_like_text_is_written_as_literal_text(report_2022: Report) -> None:
-    sub_item = SubItem.objects.get(pledge__chapter__report=report_2022, pledge__number=4, position=2)
+    sub_item = SubItem.objects.get(
+        pledge__chapter__report=report_2022, pledge__number=4, position=2
+    )
     sub_item.content = FORMULA_LIKE[0]
     sub_item.save()
     target = assessment(report_2022, 4, 2)
@@ -195,7 +216,8 @@ def test_formula_like_text_is_written_as_literal_text(report_2022: Report) -> No
     assert content.quotePrefix  # Excel keeps it text even when the cell is edited
     assert excel.cell_text(notes.value) == "\n".join(FORMULA_LIKE[1:])
     assert excel.parse_notes_cell(excel.cell_text(notes.value)) == (
-        tuple(text.strip() for text in FORMULA_LIKE[1:]), False
+        tuple(text.strip() for text in FORMULA_LIKE[1:]),
+        False,
     )
 
 
@@ -250,7 +272,9 @@ def test_csv_has_a_bom_and_one_line_per_sub_item(report_2022: Report) -> None:
     assert [row[0] for row in rows[1:]].count("第2章 命を守る危機管理") == 6
     fourth = next(row for row in rows if row[3].startswith("①産官学連携"))
     assert fourth[:4] == [
-        "第1章 デジタル未来都市", "4", "【デジタル】AI・IoTを活用した地域課題の解決",
+        "第1章 デジタル未来都市",
+        "4",
+        "【デジタル】AI・IoTを活用した地域課題の解決",
         "①産官学連携「入間市IoT共創コンソーシアム」の創設",
     ]
     assert fourth[5].split("\n") == [
@@ -267,7 +291,11 @@ def test_json_has_the_report_its_summary_and_every_sub_item(report_2022: Report)
     assert [r["count"] for r in data["summary"]["ratings"]] == [8, 28, 24, 0]
     assert len(data["items"]) == 60
     assert data["items"][6] == {
-        **data["items"][6], "code": "4①", "rating": "C", "rating_label": "着手", "footnote": "※1",
+        **data["items"][6],
+        "code": "4①",
+        "rating": "C",
+        "rating_label": "着手",
+        "footnote": "※1",
     }
     assert data["footnotes"][0]["marker"] == "※1"
 
@@ -313,14 +341,21 @@ def test_round_trip_applies_exactly_the_edited_rating_and_note(
     notes_cell = f"D{row_of(sheet, '2①')}"
     old_notes = notes_of(report_2022, 2, 1)
     new_notes = [*old_notes[:1], "マイナンバーカード交付率 50.00%(6月30日現在)", *old_notes[2:]]
-    data = edited(exported, edit_cells(**{
-        rating_cell: "B 実施中", notes_cell: "\n".join("・" + note for note in new_notes),
-    }))
+    data = edited(
+        exported,
+        edit_cells(
+            **{
+                rating_cell: "B 実施中",
+                notes_cell: "\n".join("・" + note for note in new_notes),
+            }
+        ),
+    )
     before = snapshot(report_2022)
 
     plan = excel.plan_import(data, report_2022)
     assert [(c.code, c.rating_changed, c.notes_changed) for c in plan.changes] == [
-        ("1①", True, False), ("2①", False, True)
+        ("1①", True, False),
+        ("2①", False, True),
     ]
     assert snapshot(report_2022) == before  # planning writes nothing
 
@@ -335,14 +370,18 @@ def test_round_trip_applies_exactly_the_edited_rating_and_note(
     assert notes_of(report_2022, 2, 1) == new_notes
 
     rating_history = assessment(report_2022, 1, 1).history.first()
-    assert (rating_history.rating, rating_history.history_user, rating_history.history_change_reason) == (
-        "B", staff, "Excel: edited.xlsx"
-    )
+    assert (
+        rating_history.rating,
+        rating_history.history_user,
+        rating_history.history_change_reason,
+    ) == ("B", staff, "Excel: edited.xlsx")
     assert rating_history.prev_record.rating == "A"
     note = assessment(report_2022, 2, 1).notes.get(position=2)
     note_history = note.history.first()
     assert (note_history.history_type, note_history.text, note_history.history_user) == (
-        "~", new_notes[1], staff
+        "~",
+        new_notes[1],
+        staff,
     )
     assert note_history.prev_record.text == old_notes[1]
 
@@ -364,8 +403,9 @@ def test_round_trip_into_a_draft_allows_clearing_a_rating(
     report_2022.status = Report.Status.DRAFT
     report_2022.save()
     sheet = open_workbook(exported)[excel.LIST_SHEET]
-    plan = excel.plan_import(edited(exported, edit_cells(**{f"E{row_of(sheet, '1②')}": ""})),
-                             report_2022)
+    plan = excel.plan_import(
+        edited(exported, edit_cells(**{f"E{row_of(sheet, '1②')}": ""})), report_2022
+    )
     assert [(c.code, c.old_rating, c.new_rating) for c in plan.changes] == [("1②", "A", "")]
     excel.apply_plan(plan)
     assert assessment(report_2022, 1, 2).rating == ""
@@ -373,17 +413,23 @@ def test_round_trip_into_a_draft_allows_clearing_a_rating(
 
 def test_letter_alone_is_accepted_as_a_rating(report_2022: Report, exported: bytes) -> None:
     sheet = open_workbook(exported)[excel.LIST_SHEET]
-    plan = excel.plan_import(edited(exported, edit_cells(**{f"E{row_of(sheet, '1②')}": "D"})),
-                             report_2022)
+    plan = excel.plan_import(
+        edited(exported, edit_cells(**{f"E{row_of(sheet, '1②')}": "D"})), report_2022
+    )
     assert [(c.code, c.new_rating) for c in plan.changes] == [("1②", "D")]
 
 
 def test_notes_can_be_added_and_removed(report_2022: Report, exported: bytes) -> None:
     sheet = open_workbook(exported)[excel.LIST_SHEET]
-    data = edited(exported, edit_cells(**{
-        f"D{row_of(sheet, '4②')}": "・実証実験の公募を開始\n・2件採択",
-        f"D{row_of(sheet, '2①')}": "",
-    }))
+    data = edited(
+        exported,
+        edit_cells(
+            **{
+                f"D{row_of(sheet, '4②')}": "・実証実験の公募を開始\n・2件採択",
+                f"D{row_of(sheet, '2①')}": "",
+            }
+        ),
+    )
     excel.apply_plan(excel.plan_import(data, report_2022), reason="test")
     assert notes_of(report_2022, 4, 2) == ["実証実験の公募を開始", "2件採択"]
     assert notes_of(report_2022, 2, 1) == []
@@ -414,10 +460,14 @@ def test_refuses_a_label_that_is_not_the_letters(report_2022: Report, exported: 
     sheet = open_workbook(exported)[excel.LIST_SHEET]
     row = row_of(sheet, "3①")
     errors = refused(edited(exported, edit_cells(**{f"E{row}": "A 着手"})), report_2022)
-    assert errors == [f'一覧!E{row}: rating "A 着手": 着手 is not the label of A (expected "A 完了")']
+    assert errors == [
+        f'一覧!E{row}: rating "A 着手": 着手 is not the label of A (expected "A 完了")'
+    ]
 
 
-def test_refuses_an_empty_rating_in_a_published_report(report_2022: Report, exported: bytes) -> None:
+def test_refuses_an_empty_rating_in_a_published_report(
+    report_2022: Report, exported: bytes
+) -> None:
     row = row_of(open_workbook(exported)[excel.LIST_SHEET], "3①")
     errors = refused(edited(exported, edit_cells(**{f"E{row}": None})), report_2022)
     assert errors == [f"一覧!E{row}: rating is empty; a published report needs one of A, B, C, D"]
@@ -506,9 +556,16 @@ def test_refuses_reordered_rows(report_2022: Report, exported: bytes) -> None:
 def test_refuses_edits_to_fixed_cells(report_2022: Report, exported: bytes) -> None:
     sheet = open_workbook(exported)[excel.LIST_SHEET]
     item, pledge = row_of(sheet, "2①"), row_of(sheet, "2")
-    data = edited(exported, edit_cells(**{
-        f"C{item}": "書き換えた内容", f"B{pledge}": "【デジタル】別の公約", f"D{pledge}": "メモ",
-    }))
+    data = edited(
+        exported,
+        edit_cells(
+            **{
+                f"C{item}": "書き換えた内容",
+                f"B{pledge}": "【デジタル】別の公約",
+                f"D{pledge}": "メモ",
+            }
+        ),
+    )
     assert refused(data, report_2022) == [
         f"一覧!B{pledge}: 項目 of 2 was changed; only 取組状況 (D) and 評価 (E) can be edited",
         f"一覧!D{pledge}: the pledge row 2 has nothing in column D; it must stay empty",
@@ -516,7 +573,9 @@ def test_refuses_edits_to_fixed_cells(report_2022: Report, exported: bytes) -> N
     ]
 
 
-def test_refuses_a_formula_typed_into_an_editable_cell(report_2022: Report, exported: bytes) -> None:
+def test_refuses_a_formula_typed_into_an_editable_cell(
+    report_2022: Report, exported: bytes
+) -> None:
     row = row_of(open_workbook(exported)[excel.LIST_SHEET], "2①")
     errors = refused(edited(exported, edit_cells(**{f"D{row}": '=CONCAT("・", "x")'})), report_2022)
     assert errors == [f"一覧!D{row}: a formula is not accepted here; type the text itself"]
@@ -562,8 +621,10 @@ def test_refuses_a_workbook_without_the_list_sheet(report_2022: Report, exported
 
 def test_refuses_a_sheet_without_the_header_row(report_2022: Report, exported: bytes) -> None:
     errors = refused(edited(exported, edit_cells(A3="No.")), report_2022)
-    assert errors == ["一覧: the header row 番号 | 項目 | 内容 | 取組状況 | 評価 is missing "
-                      "(row 3 of an exported workbook)"]
+    assert errors == [
+        "一覧: the header row 番号 | 項目 | 内容 | 取組状況 | 評価 is missing "
+        "(row 3 of an exported workbook)"
+    ]
 
 
 def test_totals_in_the_workbook_are_never_read(report_2022: Report, exported: bytes) -> None:
