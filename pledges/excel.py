@@ -45,6 +45,7 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -172,38 +173,45 @@ class ReportRows:
 
 
 def report_rows(report: Report) -> ReportRows:
-    """Read ``report`` in three queries, whatever its size (sub-items, notes, footnotes)."""
+    """Read ``report`` in three queries, whatever its size (sub-items, notes, footnotes).
+
+    Plain values rather than model instances: a 10,000-item report is read several times faster.
+    """
+    notes: dict[int, list[tuple[str, bool]]] = defaultdict(list)
+    for assessment_id, text, bulleted in (
+        ProgressNote.objects.filter(assessment__sub_item__pledge__chapter__report=report)
+        .order_by("assessment_id", "position", "id")
+        .values_list("assessment_id", "text", "bulleted")
+    ):
+        notes[assessment_id].append((text, bulleted))
     sub_items = (
         SubItem.objects.filter(pledge__chapter__report=report)
-        .select_related("pledge__chapter", "assessment__footnote")
         .order_by("pledge__chapter__number", "pledge__number", "position")
+        .values_list(
+            "pk", "pledge__chapter__number", "pledge__chapter__title", "pledge__number",
+            "pledge__field", "pledge__title", "position", "title", "content",
+            "assessment__pk", "assessment__rating", "assessment__footnote__marker",
+        )
     )
-    notes: dict[int, list[ProgressNote]] = defaultdict(list)
-    for note in ProgressNote.objects.filter(
-        assessment__sub_item__pledge__chapter__report=report
-    ).order_by("assessment_id", "position", "id"):
-        notes[note.assessment_id].append(note)
     items = []
-    for sub_item in sub_items:
-        pledge = sub_item.pledge
-        chapter = pledge.chapter
-        assessment = getattr(sub_item, "assessment", None)
-        item_notes = notes.get(assessment.pk, []) if assessment else []
+    for (pk, chapter_number, chapter_title, pledge_number, pledge_field, pledge_title, position,
+         title, content, assessment_id, rating, footnote) in sub_items:
+        item_notes = notes.get(assessment_id, [])
         items.append(
             ItemRow(
-                sub_item_id=sub_item.pk,
-                chapter_number=chapter.number,
-                chapter_title=chapter.title,
-                pledge_number=pledge.number,
-                pledge_field=pledge.field,
-                pledge_title=pledge.title,
-                position=sub_item.position,
-                title=sub_item.title,
-                content=sub_item.content,
-                notes=tuple(note.text for note in item_notes),
-                notes_bulleted=all(note.bulleted for note in item_notes),
-                rating=assessment.rating if assessment else "",
-                footnote=assessment.footnote.marker if assessment and assessment.footnote else "",
+                sub_item_id=pk,
+                chapter_number=chapter_number,
+                chapter_title=chapter_title,
+                pledge_number=pledge_number,
+                pledge_field=pledge_field,
+                pledge_title=pledge_title,
+                position=position,
+                title=title,
+                content=content,
+                notes=tuple(text for text, _ in item_notes),
+                notes_bulleted=all(bulleted for _, bulleted in item_notes),
+                rating=rating or "",
+                footnote=footnote or "",
             )
         )
     footnotes = tuple(
@@ -434,8 +442,11 @@ def _rating_validation(footnote: str, rows: list[int], report: Report) -> DataVa
         error="評価は " + "・".join(f"{c} {label}" for c, label in RATING_LABELS.items())
         + " から選んでください。",
     )
-    for start, end in _runs(rows):
-        validation.add(f"{RATING_COLUMN}{start}:{RATING_COLUMN}{end}")
+    # One MultiCellRange built at once: DataValidation.add checks each new range against all
+    # the others, which is quadratic in the number of pledges.
+    validation.sqref = MultiCellRange(
+        " ".join(f"{RATING_COLUMN}{start}:{RATING_COLUMN}{end}" for start, end in _runs(rows))
+    )
     return validation
 
 
