@@ -58,6 +58,7 @@ LIST_SHEET = "一覧"
 SUMMARY_SHEET = "集計"
 HEADER = ("番号", "項目", "内容", "取組状況", "評価")
 HEADER_ROW = 3
+HEADER_SEARCH_ROWS = 10  # the import finds the header within these, should rows move a little
 COLUMN_WIDTHS = {"A": 7, "B": 32, "C": 58, "D": 64, "E": 14}
 NOTES_COLUMN = "D"
 RATING_COLUMN = "E"
@@ -652,8 +653,12 @@ def plan_import(data: bytes, report: Report) -> ImportPlan:
 
     Rows are matched by position and must carry the codes the export gave them; a row added,
     removed or reordered, or a changed fixed cell (番号, 項目, 内容), is refused, not guessed.
-    Two queries (the report's rows), no writes.
+    Three queries (the report's rows), no writes.
     """
+    rows = report_rows(report)
+    # Enough for the header, every table row and some blank ones; a sheet swollen far beyond
+    # that is refused as a structure change without reading all of it.
+    max_row = HEADER_SEARCH_ROWS + 3 * len(rows.items) + 1000
     if len(data) > MAX_UPLOAD_BYTES:
         raise WorkbookError([f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"])
     try:
@@ -668,7 +673,7 @@ def plan_import(data: bytes, report: Report) -> ImportPlan:
             raise WorkbookError([f"the workbook has no sheet named {LIST_SHEET} (found: {found})"])
         try:
             table = list(
-                workbook[LIST_SHEET].iter_rows(min_row=1, max_col=len(HEADER))
+                workbook[LIST_SHEET].iter_rows(min_row=1, max_row=max_row, max_col=len(HEADER))
             )
         except Exception as error:
             raise WorkbookError(
@@ -676,7 +681,7 @@ def plan_import(data: bytes, report: Report) -> ImportPlan:
             ) from None
     finally:
         workbook.close()
-    return _plan(table, report_rows(report))
+    return _plan(table, rows)
 
 
 def _reason(error: Exception) -> str:
@@ -709,7 +714,7 @@ def _plan(table: list[tuple], rows: ReportRows) -> ImportPlan:
     header_at = next(
         (
             index
-            for index, row in enumerate(sheet_rows[:10])
+            for index, row in enumerate(sheet_rows[:HEADER_SEARCH_ROWS])
             if tuple(row.text(column) for column in "ABCDE") == HEADER
         ),
         None,

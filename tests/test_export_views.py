@@ -96,4 +96,6 @@ def test_downloads_run_a_constant_number_of_queries(
     loading.load_table(generated_table(sub_items=sub_items))
     for extension in ("xlsx", "csv", "json"):
         with django_assert_max_num_queries(5):
-            assert client.get(f"/export/2030-03.{extension}").status_code == 200
+            response = client.get(f"/export/2030-03.{extension}")
+        assert response.status_code == 200
+    assert response.json()["summary"]["total"] == sub_items
