@@ -123,8 +123,8 @@ def test_every_page_offers_the_published_months_to_switch_to(client, report_2023
         html = client.get(url + "?report=2022-03").content.decode()
         options = re.findall(r'<option value="(\d{4}-\d{2})"( selected)?>([^<]+)</option>', html)
         assert options == [
-            ("2023-03", "", "令和5年3月現在（2023年3月）"),
-            ("2022-03", " selected", "令和4年3月現在（2022年3月）"),
+            ("2023-03", "", "令和5年3月（2023年3月）"),
+            ("2022-03", " selected", "令和4年3月（2022年3月）"),
         ], url
 
 
@@ -371,6 +371,31 @@ def test_items_csv_rejects_bad_filters_with_a_clear_message(client, report_2022)
     response = client.get("/items.csv", {"rating": "Z"})
     assert response.status_code == 400
     assert "rating" in response.content.decode()
+
+
+# --------------------------------------------------------------------------------------------
+# Markup a strict CSP and assistive technology can live with
+
+
+MAIN_PAGES = ("/", "/chapters/1/", "/pledges/28/", "/items/", "/pledges/99/")
+
+
+def test_pages_have_no_inline_style_or_script_and_no_foreign_assets(client, report_2022):
+    for url in MAIN_PAGES:
+        html = client.get(url).content.decode()
+        assert " style=" not in html and "<style" not in html, url
+        assert "<script" not in html, url
+        assert re.findall(r'(?:href|src)="(https?:)?//', html) == [], url
+        assert '<link rel="stylesheet" href="/static/pledges/site.css">' in html
+
+
+def test_pages_have_landmarks_and_one_h1(client, report_2022):
+    for url in MAIN_PAGES:
+        html = client.get(url).content.decode()
+        assert html.count("<h1") == 1, url
+        for landmark in ('<header class="site-header">', '<main id="main"', "<footer", "<nav"):
+            assert landmark in html, (url, landmark)
+        assert '<a class="skip-link" href="#main">本文へ移動</a>' in html
 
 
 # --------------------------------------------------------------------------------------------
