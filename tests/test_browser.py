@@ -158,8 +158,9 @@ def test_keyboard_user_can_skip_to_the_content_and_filter(site, page: Page, repo
     page.get_by_label("キーワード").focus()
     page.keyboard.type("SDGs　パートナー制度")
     page.keyboard.press("Enter")
-    expect(page.locator("table.items-table tbody tr")).to_have_count(1)
-    expect(page.locator("table.items-table tbody tr")).to_contain_text("入間SDGsパートナー制度の創設")
+    rows = page.locator("table.items-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("入間SDGsパートナー制度の創設")
 
 
 def test_print_shows_the_chapter_without_navigation(site, page: Page, report_2022):

@@ -440,3 +440,20 @@ def test_pages_run_at_most_six_queries_at_two_thousand_sub_items(
             assert client.get(url).status_code == 200
     # The newest report is the generated one: its chapter 1 holds 200 sub-items.
     assert client.get("/chapters/1/").content.decode().count('<article class="item"') == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/chapters/99999999999999999999/",
+        "/pledges/99999999999999999999/",
+        "/items/?page=999",
+        "/items/?page=abc",
+        "/items/?sort=bogus",
+        "/items/?chapter=abc",
+        "/items/?q=%00",
+        "/items.csv?q=%00",
+    ],
+)
+def test_odd_input_never_crashes(client, report_2022, url):
+    assert client.get(url).status_code in {200, 400, 404}
