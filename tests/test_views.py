@@ -361,6 +361,13 @@ def test_items_csv_of_everything_has_sixty_rows(client, report_2022):
     assert len(csv_rows(client.get("/items.csv"))) == 61
 
 
+def test_every_report_page_offers_the_report_csv_in_the_footer(client, report_2023):
+    for url in ("/", "/chapters/1/", "/pledges/1/", "/items/"):
+        response = client.get(url, {"report": "2022-03"})
+        assertContains(response, 'href="/items.csv?report=2022-03" download')
+    assertNotContains(client.get("/chapters/99/"), "items.csv", status_code=404)
+
+
 def test_items_csv_never_turns_a_cell_into_a_formula(client, report_2022):
     SubItem.objects.filter(pledge__number=1, position=1).update(title="=HYPERLINK(\"x\")")
     rows = csv_rows(client.get("/items.csv", {"chapter": "1"}))
