@@ -44,9 +44,9 @@ def item_rows(sub_items: Iterable[SubItem]) -> Iterator[list[object]]:
     """
     for item in sub_items:
         pledge = item.pledge
-        assessment = item.assessment
-        notes = list(assessment.notes.all())
-        footnote = assessment.footnote
+        assessment = getattr(item, "assessment", None)  # None for a sub-item not yet assessed
+        notes = list(assessment.notes.all()) if assessment else []
+        footnote = assessment.footnote if assessment else None
         yield [
             pledge.chapter.number,
             pledge.chapter.title,
@@ -57,10 +57,10 @@ def item_rows(sub_items: Iterable[SubItem]) -> Iterator[list[object]]:
             item.title,
             item.content,
             join_notes([note.text for note in notes], all(note.bulleted for note in notes)),
-            assessment.rating,
-            assessment.get_rating_display(),
+            assessment.rating if assessment else "",
+            assessment.get_rating_display() if assessment else "",
             f"{footnote.marker}：{footnote.text}" if footnote else "",
-            timezone.localtime(assessment.updated_at).date().isoformat(),
+            timezone.localtime(assessment.updated_at).date().isoformat() if assessment else "",
         ]
 
 

@@ -125,7 +125,8 @@ def detailed_sub_items(report: Report, **filters: object) -> list[SubItem]:
     )
     footnotes = footnotes_for(report) if items else {}
     for item in items:
-        carried = item.assessment.footnote_id
+        # A sub-item added by hand may not have its assessment yet (RelatedObjectDoesNotExist).
+        carried = getattr(getattr(item, "assessment", None), "footnote_id", None)
         item.footnotes = [
             (footnote, footnote.id == carried)
             for footnote in footnotes.values()

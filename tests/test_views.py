@@ -449,6 +449,21 @@ def test_pages_run_at_most_six_queries_at_two_thousand_sub_items(
     assert client.get("/chapters/1/").content.decode().count('<article class="item"') == 200
 
 
+def test_a_blank_rating_shows_as_unrated(client, report_2022):
+    set_rating(report_2022, 1, 2, "")
+    html = client.get("/pledges/1/").content.decode()
+    assert '<span class="badge badge--none">未評価</span>' in html[html.index('id="item-1-2"') :]
+    assertContains(client.get("/"), "未評価の項目が1件あります。")
+
+
+def test_a_sub_item_without_assessment_does_not_break_the_pages(client, report_2022):
+    Assessment.objects.filter(sub_item__pledge__number=1, sub_item__position=2).delete()
+    for url in ("/", "/chapters/1/", "/pledges/1/", "/items/", "/items.csv"):
+        assert client.get(url).status_code == 200, url
+    html = client.get("/pledges/1/").content.decode()
+    assert '<span class="badge badge--none">未評価</span>' in html[html.index('id="item-1-2"') :]
+
+
 @pytest.mark.parametrize(
     "url",
     [
