@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 
+from .. import views
+
 register = template.Library()
 
 
@@ -14,10 +16,10 @@ def report_url(context: template.Context, name: str, *args: object, fragment: st
 
     Without a ``report`` in the context (404/500 pages) it is the plain URL, i.e. the newest.
     """
-    url = reverse(name, args=args)
     report = context.get("report")
     if report is not None:
-        url += f"?report={report.month}"
+        return views.report_url(name, report, *args, fragment=fragment)
+    url = reverse(name, args=args)
     return f"{url}#{fragment}" if fragment else url
 
 
