@@ -82,6 +82,9 @@ def test_citizen_reads_the_four_totals_and_opens_a_chapter(site, page: Page, rep
         ("D", "0", "0.00%"),
     ]
     screenshot(page, "overview-desktop")
+    expect(page.get_by_role("link", name=re.compile(r"着手の\s*項目を見る"))).to_have_attribute(
+        "href", "/items/?report=2022-03&rating=C"
+    )
 
     page.get_by_role("link", name="第1章 デジタル未来都市").click()
     expect(page).to_have_url(site + "/chapters/1/?report=2022-03")

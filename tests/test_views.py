@@ -70,6 +70,12 @@ def test_overview_shows_the_four_ratings_counted_from_the_data(client, report_20
     )
 
 
+def test_overview_links_each_counted_rating_to_its_items(client, report_2022):
+    html = client.get("/").content.decode()
+    links = re.findall(r'class="figure__more" href="([^"]+)"', html)
+    assert links == [f"/items/?report=2022-03&amp;rating={code}" for code in "ABC"]  # no D
+
+
 def test_overview_links_each_chapter_with_its_own_bar(client, report_2022):
     response = client.get("/")
     html = response.content.decode()
