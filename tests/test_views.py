@@ -372,11 +372,12 @@ def test_items_csv_of_everything_has_sixty_rows(client, report_2022):
     assert len(csv_rows(client.get("/items.csv"))) == 61
 
 
-def test_every_report_page_offers_the_report_csv_in_the_footer(client, report_2023):
+def test_every_report_page_offers_the_shown_reports_downloads(client, report_2023):
     for url in ("/", "/chapters/1/", "/pledges/1/", "/items/"):
         response = client.get(url, {"report": "2022-03"})
-        assertContains(response, 'href="/items.csv?report=2022-03" download')
-    assertNotContains(client.get("/chapters/99/"), "items.csv", status_code=404)
+        for href in ("/export/2022-03.xlsx", "/export/2022-03.csv", "/export/2022-03.json"):
+            assertContains(response, f'href="{href}"')
+    assertNotContains(client.get("/chapters/99/"), "/export/", status_code=404)
 
 
 def test_items_csv_never_turns_a_cell_into_a_formula(client, report_2022):
@@ -490,3 +491,4 @@ def test_a_sub_item_without_assessment_does_not_break_the_pages(client, report_2
 )
 def test_odd_input_never_crashes(client, report_2022, url):
     assert client.get(url).status_code in {200, 400, 404}
+
