@@ -51,7 +51,8 @@ def copy_to_draft(source: Report, as_of: date, *, user=None) -> Report:
     """Create a DRAFT report for ``as_of`` holding a copy of ``source``'s whole tree.
 
     Raises PublishingError if ``source`` is a draft or a report for ``as_of`` exists already;
-    writes nothing then. Runs a constant number of queries whatever the size of the report.
+    writes nothing then. Reads a fixed number of queries and writes in bulk batches, never
+    row by row.
     """
     if not source.is_published:
         raise PublishingError(_("複製できるのは公開中の報告だけです。"))
