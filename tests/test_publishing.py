@@ -45,8 +45,8 @@ def test_copy_makes_a_draft_with_the_whole_tree_of_the_real_report(report_2022: 
     assert Chapter.objects.filter(report=draft).count() == 6
     assert Pledge.objects.filter(chapter__report=draft).count() == 30
     assert SubItem.objects.filter(pledge__chapter__report=draft).count() == 60
-    assert ProgressNote.objects.filter(assessment__sub_item__pledge__chapter__report=draft).count() \
-        == 111
+    notes = ProgressNote.objects.filter(assessment__sub_item__pledge__chapter__report=draft)
+    assert notes.count() == 111
     assert tree_of(draft) == tree_of(report_2022)
     summary = stats.report_summary(draft).overall
     assert [(f.code, f.count, str(f.percent)) for f in summary.ratings] == [
@@ -57,7 +57,9 @@ def test_copy_makes_a_draft_with_the_whole_tree_of_the_real_report(report_2022: 
 def test_copied_footnotes_belong_to_the_draft(report_2022: Report):
     draft = publishing.copy_to_draft(report_2022, APRIL_2023)
 
-    noted = Assessment.objects.filter(sub_item__pledge__chapter__report=draft, footnote__isnull=False)
+    noted = Assessment.objects.filter(
+        sub_item__pledge__chapter__report=draft, footnote__isnull=False
+    )
     assert sorted(a.sub_item.code for a in noted) == ["28①", "4①"]
     assert {a.footnote.report_id for a in noted} == {draft.pk}
     assert draft.footnotes.get().text.startswith("4①産官学連携")
