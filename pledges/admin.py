@@ -18,6 +18,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -158,9 +159,17 @@ class AssessmentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if "footnote" in self.fields and self.instance.sub_item_id:
-            report_id = self.instance.sub_item.pledge.chapter.report_id
-            self.fields["footnote"].queryset = Footnote.objects.filter(report_id=report_id)
+        if not self.instance.sub_item_id:
+            return
+        report = self.instance.sub_item.pledge.chapter.report
+        if "rating" in self.fields:
+            # "A 完了" rather than the bare label; blank only where it is allowed (drafts).
+            choices = [(code, f"{code} {label}") for code, label in Rating.choices]
+            if not report.is_published:
+                choices.insert(0, ("", gettext("未評価")))
+            self.fields["rating"].choices = choices
+        if "footnote" in self.fields:
+            self.fields["footnote"].queryset = Footnote.objects.filter(report=report)
 
     def clean_rating(self) -> str:
         rating = self.cleaned_data["rating"]
@@ -192,8 +201,8 @@ def set_rating_action(code: str, label: str):
 class AssessmentAdmin(SimpleHistoryAdmin):
     form = AssessmentForm
     inlines = (ProgressNoteInline,)
-    list_display = ("report_month", "chapter_number", "pledge_title", "sub_item_title", "rating",
-                    "footnote_marker", "updated_at")
+    list_display = ("report_month", "chapter_number", "pledge_title", "sub_item_title",
+                    "rating_code", "footnote_marker", "updated_at")
     list_display_links = ("sub_item_title",)
     list_filter = (ReportFilter, ChapterFilter, RatingFilter)
     list_select_related = (REPORT_PATH, "footnote")
@@ -251,13 +260,25 @@ class AssessmentAdmin(SimpleHistoryAdmin):
     def sub_item_content(self, obj: Assessment) -> str:
         return obj.sub_item.content
 
+    @admin.display(description=_("評価"), ordering="rating")
+    def rating_code(self, obj: Assessment) -> str:
+        return f"{obj.rating} {obj.get_rating_display()}" if obj.rating else gettext("未評価")
+
     @admin.display(description=_("注記"), ordering="footnote__marker")
     def footnote_marker(self, obj: Assessment) -> str:
         return obj.footnote.marker if obj.footnote else ""
 
+    def save_model(self, request: HttpRequest, obj: Assessment, form, change: bool) -> None:
+        # Saving an unchanged form would add an empty "changed" row to the history and move
+        # updated_at, which the public pages show as the item's last update.
+        if form.has_changed() or not change:
+            super().save_model(request, obj, form, change)
+
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         renumber_notes(form.instance)
+        if not form.has_changed() and any(formset.has_changed() for formset in formsets):
+            form.instance.save(update_fields=["updated_at"])  # the notes changed: touch it
 
     def set_rating(self, request: HttpRequest, queryset: QuerySet[Assessment], code: str) -> None:
         """Set ``code`` on the selected assessments that differ, with one history row each."""
@@ -301,6 +322,7 @@ class NoteChange(NamedTuple):
     when: object
     user: object
     kind: str
+    reason: str | None
     text: str
     changes: list[tuple[str, object, object]]
 
@@ -324,7 +346,8 @@ def note_changes(assessment_id: str, limit: int = 200) -> list[NoteChange]:
         ]
         previous[record.id] = record
         result.append(NoteChange(record.history_date, record.history_user,
-                                 record.get_history_type_display(), record.text, changes))
+                                 record.get_history_type_display(), record.history_change_reason,
+                                 record.text, changes))
     return result[::-1]
 
 
@@ -398,6 +421,13 @@ class ReportAdmin(SimpleHistoryAdmin):
                        "created_at", "updated_at")
     inlines = (StatedTotalInline,)
     actions = ("copy_to_draft", "publish_selected")
+    formfield_overrides: ClassVar = {
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 80})}
+    }
+
+    def view_on_site(self, obj: Report) -> str | None:
+        # A draft's public URL is a 404 until it is published.
+        return obj.get_absolute_url() if obj.is_published else None
 
     @admin.display(description=_("年月"), ordering="as_of")
     def month(self, obj: Report) -> str:
@@ -433,7 +463,10 @@ class ReportAdmin(SimpleHistoryAdmin):
 
     def report_tools(self, request: HttpRequest, report: Report) -> list[ObjectTool]:
         """Buttons above the change form of ``report`` that ``request.user`` may use."""
-        tools = []
+        tools = [ObjectTool(
+            reverse("admin:pledges_assessment_changelist") + f"?report={report.month}",
+            gettext("この報告の評価と取組状況"),
+        )]
         if report.is_published and self.has_copy_permission(request):
             tools.append(ObjectTool(reverse("admin:pledges_report_copy", args=[report.pk]),
                                     gettext("次の報告の下書きを作る")))

@@ -207,6 +207,16 @@ def test_change_page_shows_context_notes_in_order_and_a_history_link(
     assert history_url(target) in text
 
 
+def test_saving_an_unchanged_form_adds_no_history(report_2022: Report, editor_client: Client):
+    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+
+    response = post_change(editor_client, target)
+
+    assert response.status_code == 302
+    assert target.history.count() == 1  # the import
+    assert Assessment.objects.get(pk=target.pk).updated_at == target.updated_at
+
+
 def test_published_rating_cannot_be_made_blank(report_2022: Report, editor_client: Client):
     target = first_with_rating(report_2022, Rating.COMPLETED)
 
@@ -229,6 +239,7 @@ def test_notes_can_be_added_removed_and_reordered_and_are_renumbered(
     for position, text in enumerate(["一つ目", "二つ目", "三つ目"], start=1):
         ProgressNote.objects.create(assessment=target, position=position, text=text)
 
+    touched = target.updated_at
     page = editor_client.get(change_url(target))
     data = form_data(page)
     prefix = page.context["inline_admin_formsets"][0].formset.prefix
@@ -242,6 +253,8 @@ def test_notes_can_be_added_removed_and_reordered_and_are_renumbered(
     assert list(target.notes.order_by("position").values_list("position", "text")) == [
         (1, "三つ目"), (2, "一つ目"), (3, "新しい取組"),
     ]
+    target.refresh_from_db()
+    assert target.updated_at > touched  # public pages show it as the item's last update
     history = editor_client.get(history_url(target)).content.decode()
     assert "取組状況の履歴" in history
     assert "二つ目" in history and "新しい取組" in history
