@@ -222,6 +222,7 @@ class AssessmentAdmin(SimpleHistoryAdmin):
         (_("評価"), {"fields": ("rating", "footnote", "updated_at")}),
     )
     object_history_template = "admin/pledges/assessment/object_history.html"
+    object_history_list_template = "admin/pledges/assessment/object_history_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
         return super().get_queryset(request).select_related(REPORT_PATH, "footnote")

@@ -190,6 +190,23 @@ def test_rating_change_is_in_history_with_editor_old_and_new_value(
     assert "評価" in text and "B" in text and "C" in text
 
 
+def test_history_page_runs_a_bounded_number_of_queries(
+    report_2022: Report, editor_client: Client, django_assert_max_num_queries
+):
+    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    for rating in "ABCD" * 10:
+        target.rating = rating
+        target.save()
+    for number in range(20):
+        ProgressNote.objects.create(assessment=target, position=number, text=f"取組{number}")
+
+    with django_assert_max_num_queries(12):
+        response = editor_client.get(history_url(target))
+
+    assert response.status_code == 200
+    assert len(response.context["note_changes"]) == target.notes.count()  # one creation each
+
+
 def test_change_page_shows_context_notes_in_order_and_a_history_link(
     report_2022: Report, editor_client: Client
 ):
