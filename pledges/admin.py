@@ -1,10 +1,11 @@
 """Staff editing: what the city's staff change between publications, with history.
 
-Every ModelAdmin is a SimpleHistoryAdmin, so each change page has a 履歴 (history) link listing
-who changed what, when, old → new. Editors (``pledges.roles``) change assessments and their
-progress notes; the structure (reports, chapters, pledges, sub-items, footnotes) is view-only for
-them. Reports are never added through a form: they come from an import or from copying a
-published report into a draft (``publishing``), which is then published from its change page.
+Every ModelAdmin is a HistoryAdmin (SimpleHistoryAdmin), so each change page has a 履歴
+(history) link listing who changed what, when, old → new. Editors (``pledges.roles``) change
+assessments and their progress notes; the structure (reports, chapters, pledges, sub-items,
+footnotes) is view-only for them. Reports are never added through a form: they come from an
+import or from copying a published report into a draft (``publishing``), which is then published
+from its change page.
 
 ReportAdmin's extra pages are declared in ``report_urls`` and its change-page buttons in
 ``report_tools``: add a URL and a button there for further report tools.
@@ -50,6 +51,13 @@ admin.site.site_title = _("いるま公約進捗 管理画面")
 admin.site.index_title = _("データの管理")
 
 REPORT_PATH = "sub_item__pledge__chapter__report"
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """A ModelAdmin whose 履歴 page lists who changed what and when, old → new, in Japanese."""
+
+    object_history_template = "admin/pledges/object_history.html"
+    object_history_list_template = "admin/pledges/object_history_list.html"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,7 +206,7 @@ def set_rating_action(code: str, label: str):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(SimpleHistoryAdmin):
+class AssessmentAdmin(HistoryAdmin):
     form = AssessmentForm
     inlines = (ProgressNoteInline,)
     list_display = ("report_month", "chapter_number", "pledge_title", "sub_item_title",
@@ -222,7 +230,6 @@ class AssessmentAdmin(SimpleHistoryAdmin):
         (_("評価"), {"fields": ("rating", "footnote", "updated_at")}),
     )
     object_history_template = "admin/pledges/assessment/object_history.html"
-    object_history_list_template = "admin/pledges/assessment/object_history_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
         return super().get_queryset(request).select_related(REPORT_PATH, "footnote")
@@ -322,7 +329,7 @@ def renumber_notes(assessment: Assessment) -> None:
 class NoteChange(NamedTuple):
     when: object
     user: object
-    kind: str
+    kind: str  # "+" created, "~" changed, "-" deleted
     reason: str | None
     text: str
     changes: list[tuple[str, object, object]]
@@ -347,7 +354,7 @@ def note_changes(assessment_id: str, limit: int = 200) -> list[NoteChange]:
         ]
         previous[record.id] = record
         result.append(NoteChange(record.history_date, record.history_user,
-                                 record.get_history_type_display(), record.history_change_reason,
+                                 record.history_type, record.history_change_reason,
                                  record.text, changes))
     return result[::-1]
 
@@ -412,7 +419,7 @@ class StatedTotalInline(admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(SimpleHistoryAdmin):
+class ReportAdmin(HistoryAdmin):
     list_display = ("month", "label", "title", "status", "published_at", "updated_at")
     list_filter = ("status",)
     search_fields = ("title",)
@@ -583,7 +590,7 @@ class ReportAdmin(SimpleHistoryAdmin):
 # Structure: view-only for editors, editable by superusers
 
 @admin.register(Chapter)
-class ChapterAdmin(SimpleHistoryAdmin):
+class ChapterAdmin(HistoryAdmin):
     list_display = ("__str__", "report")
     list_filter = (report_filter("report"),)
     list_select_related = ("report",)
@@ -591,7 +598,7 @@ class ChapterAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(SimpleHistoryAdmin):
+class PledgeAdmin(HistoryAdmin):
     list_display = ("__str__", "chapter", "report_month")
     list_filter = (report_filter("chapter__report"), chapter_filter("chapter"))
     list_select_related = ("chapter__report",)
@@ -608,7 +615,7 @@ class PledgeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SubItem)
-class SubItemAdmin(SimpleHistoryAdmin):
+class SubItemAdmin(HistoryAdmin):
     list_display = ("code_and_title", "pledge", "report_month", "rating")
     list_filter = (report_filter("pledge__chapter__report"), chapter_filter("pledge__chapter"))
     list_select_related = ("pledge__chapter__report", "assessment")
@@ -645,7 +652,7 @@ class SubItemAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Footnote)
-class FootnoteAdmin(SimpleHistoryAdmin):
+class FootnoteAdmin(HistoryAdmin):
     list_display = ("marker", "text", "report")
     list_filter = (report_filter("report"),)
     list_select_related = ("report",)

@@ -373,8 +373,8 @@ def test_editor_cannot_delete_a_report(report_2022: Report, editor_client: Clien
         reverse("admin:pledges_report_changelist"),
         {"action": "delete_selected", "_selected_action": [report_2022.pk], "post": "yes"},
     )
+    assert response.context["action_form"] is None  # editors are offered no report actions
     assert Report.objects.filter(pk=report_2022.pk).exists()
-    assert response.status_code in {200, 302}
 
 
 def test_editor_sees_chapters_but_cannot_change_them(report_2022: Report, editor_client: Client):
