@@ -7,8 +7,9 @@ footnotes) is view-only for them. Reports are never added through a form: they c
 import or from copying a published report into a draft (``publishing``), which is then published
 from its change page.
 
-ReportAdmin's extra pages are declared in ``report_urls`` and its change-page buttons in
-``report_tools``: add a URL and a button there for further report tools.
+ReportAdmin's extra pages are declared in ``report_urls``, the buttons above a report in
+``report_tools`` and above the report list in ``report_list_tools``: add a URL and a button there
+for further report tools.
 """
 
 from __future__ import annotations
@@ -482,6 +483,14 @@ class ReportAdmin(HistoryAdmin):
             tools.append(ObjectTool(reverse("admin:pledges_report_publish", args=[report.pk]),
                                     gettext("公開する")))
         return tools
+
+    def report_list_tools(self, request: HttpRequest) -> list[ObjectTool]:
+        """Buttons above the report list (none yet; e.g. an upload page would go here)."""
+        return []
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "report_tools": self.report_list_tools(request)}
+        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         report = self.get_object(request, unquote(object_id))

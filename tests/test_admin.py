@@ -628,3 +628,25 @@ def test_report_change_page_offers_copy_for_published_and_publish_for_drafts(
     assert report_url("copy", report_2022) not in editor_client.get(
         change_url(report_2022)
     ).content.decode()
+
+
+def test_a_draft_cannot_be_copied_and_a_published_report_not_published_again(
+    report_2022: Report, admin_client
+):
+    copy_via_admin(admin_client, report_2022, "2023-03")
+    draft = Report.objects.get(as_of=date(2023, 3, 1))
+
+    copied = admin_client.post(report_url("copy", draft), {"month": "2023-04"}, follow=True)
+    again = admin_client.post(report_url("publish", report_2022), follow=True)
+
+    assert "複製できるのは公開中の報告だけです" in copied.content.decode()
+    assert "すでに公開されています" in again.content.decode()
+    assert Report.objects.count() == 2
+
+
+def test_report_tools_need_a_staff_login(report_2022: Report):
+    for tool in ("copy", "publish"):
+        response = Client().post(report_url(tool, report_2022), {"month": "2023-03"})
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+    assert Report.objects.count() == 1
