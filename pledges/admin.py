@@ -476,6 +476,11 @@ class ReportAdmin(HistoryAdmin):
             reverse("admin:pledges_assessment_changelist") + f"?report={report.month}",
             gettext("この報告の評価と取組状況"),
         )]
+        tools.append(ObjectTool(reverse("pledges_xlsx:download", args=[report.pk]),
+                                gettext("Excelをダウンロード")))
+        if request.user.has_perm("pledges.change_assessment"):
+            tools.append(ObjectTool(reverse("pledges_xlsx:upload", args=[report.pk]),
+                                    gettext("Excelで更新")))
         if report.is_published and self.has_copy_permission(request):
             tools.append(ObjectTool(reverse("admin:pledges_report_copy", args=[report.pk]),
                                     gettext("次の報告の下書きを作る")))

@@ -5,7 +5,8 @@ Upload → preview reads the workbook and writes nothing; the plan (old → new 
 waits in the server-side session under a random token that the confirm form sends back, so
 nothing the browser sends is trusted but that token. Confirm applies the plan in one
 transaction with the staff user in the history, and refuses if the report changed meanwhile.
-Every view needs a staff login and the ``pledges.change_assessment`` permission.
+Every view needs a staff login; download needs ``view_assessment`` (or change), the rest
+``change_assessment``.
 
 Mounted at ``admin/reports/<int:pk>/xlsx/`` (before ``admin.site.urls``) by the project urls.
 """
@@ -22,7 +23,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.crypto import constant_time_compare, get_random_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,22 +32,28 @@ from . import excel
 from .export_views import XLSX_TYPE, content_disposition
 from .models import Report
 
-PERMISSION = "pledges.change_assessment"
+EDIT_PERMISSION = "pledges.change_assessment"
+VIEW_PERMISSION = "pledges.view_assessment"
 SESSION_KEY = "pledges_xlsx_preview"
 
 app_name = "pledges_xlsx"
 
 
-def staff_with_permission(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Staff login (else the admin login page), then the permission (else 403)."""
+def staff_with_permission(
+    *permissions: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Staff login (else the admin login page), then any one of ``permissions`` (else 403)."""
 
-    @wraps(view)
-    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_perm(PERMISSION):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not any(request.user.has_perm(permission) for permission in permissions):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
 
-    return staff_member_required(checked)
+        return staff_member_required(checked)
+
+    return decorator
 
 
 class UploadForm(forms.Form):
@@ -65,26 +72,27 @@ class UploadForm(forms.Form):
         return workbook
 
 
+def _report_admin_url(request: HttpRequest, report: Report) -> str | None:
+    """The report's admin page for the breadcrumbs, if this user may see it."""
+    if request.user.has_perm("pledges.view_report") or request.user.has_perm(
+        "pledges.change_report"
+    ):
+        return reverse("admin:pledges_report_change", args=[report.pk])
+    return None
+
+
 def _context(request: HttpRequest, report: Report, **extra: Any) -> dict[str, Any]:
     return {
         **admin.site.each_context(request),
         "opts": Report._meta,
         "report": report,
-        "report_admin_url": _report_admin_url(report),
+        "report_admin_url": _report_admin_url(request, report),
         "title": _("Excelで取組状況・評価を更新"),
         **extra,
     }
 
 
-def _report_admin_url(report: Report) -> str | None:
-    """The report's admin page, if the Report admin is registered."""
-    try:
-        return reverse("admin:pledges_report_change", args=[report.pk])
-    except NoReverseMatch:
-        return None
-
-
-@staff_with_permission
+@staff_with_permission(EDIT_PERMISSION)
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the upload form. POST: read the workbook and show the preview (nothing written)."""
@@ -111,7 +119,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "admin/pledges/report_xlsx_preview.html", context)
 
 
-@staff_with_permission
+@staff_with_permission(EDIT_PERMISSION)
 @require_POST
 def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """Apply the previewed plan of this session; back to the upload page if it is gone."""
@@ -139,10 +147,11 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
         _("%(month)s の %(count)d 件の項目を更新しました。")
         % {"month": report.month, "count": len(plan.changes)},
     )
-    return redirect(_report_admin_url(report) or reverse("pledges_xlsx:upload", args=[report.pk]))
+    # The changed assessments, which anyone allowed to confirm may see.
+    return redirect(reverse("admin:pledges_assessment_changelist") + f"?report={report.month}")
 
 
-@staff_with_permission
+@staff_with_permission(VIEW_PERMISSION, EDIT_PERMISSION)
 @require_GET
 def download(request: HttpRequest, pk: int) -> HttpResponse:
     """The report's workbook whatever its status, to be edited and uploaded back."""

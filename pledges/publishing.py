@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from . import table_format
+from .loading import refresh_planner_statistics
 from .models import Assessment, Chapter, Footnote, Pledge, ProgressNote, Report, SubItem
 
 
@@ -71,6 +72,7 @@ def copy_to_draft(source: Report, as_of: date, *, user=None) -> Report:
             draft._history_user = user
             draft.save()
             _copy_tree(source, draft, history)
+            refresh_planner_statistics()
     except IntegrityError:
         # Another request created the month between our check and our insert.
         raise PublishingError(_duplicate_month_message(as_of)) from None

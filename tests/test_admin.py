@@ -11,7 +11,6 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
@@ -67,18 +66,6 @@ def viewer_client(viewer: User) -> Client:
 
 def change_url(obj) -> str:
     return reverse(f"admin:pledges_{obj._meta.model_name}_change", args=[obj.pk])
-
-
-def refresh_planner_statistics() -> None:
-    """ANALYZE on PostgreSQL after a bulk load inside the test transaction.
-
-    The test tables were analyzed while empty, so without this the planner believes they still
-    are and picks nested loops over 2,000 × 2,000 rows (minutes per query). Production gets the
-    same from autovacuum shortly after an import.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
 
 
 def history_url(obj) -> str:
@@ -482,7 +469,7 @@ def test_changelist_of_2000_assessments_runs_a_bounded_number_of_queries(
     db, admin_client, django_assert_max_num_queries
 ):
     loading.load_table(generated_table(sub_items=2000))
-    refresh_planner_statistics()
+    loading.refresh_planner_statistics()
     queries = [{}, {"report": "2030-03", "rating": "B", "chapter": "2"}, {"q": "テスト項目1"},
                {"all": "", "o": "-5"}, {"p": "19"}]
 
@@ -650,3 +637,25 @@ def test_report_tools_need_a_staff_login(report_2022: Report):
         assert response.status_code == 302
         assert response["Location"].startswith("/admin/login/")
     assert Report.objects.count() == 1
+
+
+def test_report_page_offers_excel_download_and_upload_to_editors_only(
+    report_2022: Report, editor_client: Client, viewer_client: Client
+):
+    download = reverse("pledges_xlsx:download", args=[report_2022.pk])
+    upload = reverse("pledges_xlsx:upload", args=[report_2022.pk])
+    editor_page = editor_client.get(change_url(report_2022)).content.decode()
+    assert f'href="{download}"' in editor_page
+    assert f'href="{upload}"' in editor_page
+    viewer_page = viewer_client.get(change_url(report_2022)).content.decode()
+    assert f'href="{download}"' in viewer_page
+    assert f'href="{upload}"' not in viewer_page
+
+
+def test_a_viewer_may_download_the_workbook_but_not_upload(report_2022: Report,
+                                                          viewer_client: Client):
+    download = viewer_client.get(reverse("pledges_xlsx:download", args=[report_2022.pk]))
+    assert download.status_code == 200
+    assert download["Content-Type"].startswith("application/vnd.openxmlformats")
+    upload = viewer_client.get(reverse("pledges_xlsx:upload", args=[report_2022.pk]))
+    assert upload.status_code == 403
