@@ -11,16 +11,17 @@ it shows and from the list of published reports (the month selector), so:
 - a browser sending ``If-None-Match`` gets a 304 after one small query.
 
 Saves and deletes through the ORM bump the version by signal (connected in ``apps.py``).
-``QuerySet.update()`` and ``bulk_create`` send no signals: code that changes a report that way
-(admin bulk actions, the Excel import) must call ``report_changed(report_id, …)`` in the same
-transaction. A brand-new report needs nothing: its key is new.
+``QuerySet.update()``, ``bulk_create`` and simple-history's ``bulk_update_with_history`` send no
+signals: code that changes an existing report that way (the admin's bulk rating action, the
+Excel import) calls ``objects_changed(Model, objects)`` or ``report_changed(report_id, …)``
+after writing, in the same transaction. A brand-new report needs nothing: its key is new.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Literal
 
@@ -54,6 +55,17 @@ def report_changed(*report_ids: int) -> None:
         _bump(Report.objects.filter(pk__in=ids))
 
 
+def objects_changed(model: type[Model], objects: Iterable[Model]) -> None:
+    """Bump the reports these saved ``objects`` of ``model`` belong to (one UPDATE).
+
+    For writes that send no signal: ``bulk_update_with_history``, ``bulk_create``,
+    ``QuerySet.update()``. Call it after the write, in the same transaction when there is one.
+    """
+    pks = [obj.pk for obj in objects]
+    if pks:
+        _bump(Report.objects.filter(**{f"{_OWN_LOOKUP[model]}__in": pks}))
+
+
 def _bump(reports: QuerySet[Report]) -> None:
     # F() makes concurrent bumps add up instead of overwriting each other; update() sends no
     # signal, so this does not recurse through Report's own post_save.
@@ -71,6 +83,17 @@ _PARENT_LOOKUP: dict[type[Model], tuple[str, str]] = {
     ProgressNote: ("chapters__pledges__sub_items__assessment", "assessment_id"),
 }
 TRACKED_MODELS: tuple[type[Model], ...] = (Report, *_PARENT_LOOKUP)
+# How each model is reached from Report, for a filter on its own primary keys.
+_OWN_LOOKUP: dict[type[Model], str] = {
+    Report: "pk",
+    StatedTotal: "stated_totals",
+    Chapter: "chapters",
+    Footnote: "footnotes",
+    Pledge: "chapters__pledges",
+    SubItem: "chapters__pledges__sub_items",
+    Assessment: "chapters__pledges__sub_items__assessment",
+    ProgressNote: "chapters__pledges__sub_items__assessment__notes",
+}
 
 
 def instance_changed(sender: type[Model], instance: Model, **kwargs: object) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import export_views, views
 from .converters import MonthConverter
 
 register_converter(MonthConverter, "month")
@@ -9,6 +9,14 @@ app_name = "pledges"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("chapters/<int:number>/", views.chapter, name="chapter"),
+    path("pledges/<int:number>/", views.pledge, name="pledge"),
+    path("items/", views.items, name="items"),
+    path("items.csv", views.items_csv, name="items_csv"),
     path("api/summary.json", views.summary_json, name="summary_json"),
     path("api/reports/<month:month>/summary.json", views.summary_json, name="report_summary_json"),
+    path("export/latest.xlsx", export_views.export_xlsx, name="export_latest_xlsx"),
+    path("export/<month:month>.xlsx", export_views.export_xlsx, name="export_xlsx"),
+    path("export/<month:month>.csv", export_views.export_csv, name="export_csv"),
+    path("export/<month:month>.json", export_views.export_json, name="export_json"),
 ]
