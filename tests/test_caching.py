@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 
@@ -22,6 +23,7 @@ from pledges.models import (
     SubItem,
 )
 from pledges.testing import generated_table
+from tests.test_admin import change_url, form_data, post_change
 
 pytestmark = pytest.mark.django_db
 
@@ -71,17 +73,24 @@ def test_cached_page_is_served_with_one_query_and_same_bytes(
     assert second["Content-Type"] == first["Content-Type"]
 
 
-def test_rating_saved_as_the_admin_does_shows_on_the_next_request(client, report_2022):
+def rating_of(report: Report, pledge: int, position: int) -> Assessment:
+    return Assessment.objects.get(
+        sub_item__pledge__chapter__report=report, sub_item__pledge__number=pledge,
+        sub_item__position=position,
+    )
+
+
+def test_rating_saved_in_the_admin_shows_on_the_next_public_request(
+    client, admin_client, report_2022
+):
     before = client.get("/api/summary.json")
     assert counts(client) == {"A": 8, "B": 28, "C": 24, "D": 0}
-    assessment = Assessment.objects.get(
-        sub_item__pledge__chapter__report=report_2022, sub_item__pledge__number=3,
-        sub_item__position=1,
-    )
-    assert assessment.rating == "C"
-    assessment.rating = "A"
-    with transaction.atomic():  # ModelAdmin.changeform_view saves inside one transaction
-        assessment.save()
+    pledge_page = client.get("/pledges/3/")
+    target = rating_of(report_2022, 3, 1)
+    assert target.rating == "C"
+
+    saved = post_change(admin_client, target, rating="A")
+    assert saved.status_code == 302
 
     after = client.get("/api/summary.json", HTTP_IF_NONE_MATCH=before["ETag"])
     assert after.status_code == 200
@@ -89,8 +98,65 @@ def test_rating_saved_as_the_admin_does_shows_on_the_next_request(client, report
     assert {r["code"]: r["count"] for r in json.loads(after.content)["ratings"]} == {
         "A": 9, "B": 28, "C": 23, "D": 0,
     }
-    overview = client.get("/").content.decode()
-    assert "9 (15.00%)" in overview
+    page = client.get("/pledges/3/", HTTP_IF_NONE_MATCH=pledge_page["ETag"])
+    assert page.status_code == 200 and page.content != pledge_page.content
+
+
+def test_a_note_added_in_the_admin_shows_on_the_chapter_page(client, admin_client, report_2022):
+    assert "市民説明会を開催" not in client.get("/chapters/1/").content.decode()
+    target = rating_of(report_2022, 3, 1)
+    page = admin_client.get(change_url(target))
+    data = form_data(page)
+    prefix = next(
+        inline.formset.prefix for inline in page.context["inline_admin_formsets"]
+    )
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    data[f"{prefix}-TOTAL_FORMS"] = index + 1
+    data[f"{prefix}-{index}-text"] = "市民説明会を開催"
+    data[f"{prefix}-{index}-position"] = index + 1
+    data[f"{prefix}-{index}-bulleted"] = "on"
+    data[f"{prefix}-{index}-assessment"] = target.pk
+    assert admin_client.post(change_url(target), data).status_code == 302
+    assert "市民説明会を開催" in client.get("/chapters/1/").content.decode()
+
+
+def test_the_admin_bulk_rating_action_shows_on_the_next_public_request(
+    client, admin_client, report_2022
+):
+    assert counts(client)["D"] == 0
+    selected = [rating_of(report_2022, 3, 1).pk, rating_of(report_2022, 3, 2).pk]
+    response = admin_client.post(
+        "/admin/pledges/assessment/", {"action": "set_rating_D", "_selected_action": selected}
+    )
+    assert response.status_code == 302
+    assert counts(client)["D"] == 2
+
+
+def test_an_excel_import_shows_on_the_next_public_request(client, report_2022):
+    from openpyxl import load_workbook
+
+    from pledges import excel
+    from tests.workbooks import row_of
+
+    assert counts(client)["A"] == 8
+    workbook = load_workbook(io.BytesIO(excel.export_xlsx(report_2022)))
+    sheet = workbook[excel.LIST_SHEET]
+    sheet[f"E{row_of(sheet, '3①')}"] = "A 完了"
+    data = io.BytesIO()
+    workbook.save(data)
+    excel.apply_plan(excel.plan_import(data.getvalue(), report_2022), reason="test")
+    assert counts(client)["A"] == 9
+
+
+def test_publishing_a_draft_shows_it_as_the_newest_report(client, report_2022):
+    from pledges import publishing
+
+    draft = other_report()
+    draft.status = Report.Status.DRAFT
+    draft.save()
+    assert summary(client)["report"] == "2022-03"
+    publishing.publish(draft)
+    assert summary(client)["report"] == "2023-03"
 
 
 def test_bulk_update_with_report_changed_shows_on_the_next_request(client, report_2022):

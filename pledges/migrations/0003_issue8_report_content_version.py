@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pledges', '0001_initial'),
+        ('pledges', '0002_issue5_roles'),
     ]
 
     operations = [
