@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page
 
 from pledges import loading
+from pledges.models import Assessment
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses that otherwise.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -101,6 +102,23 @@ def test_admin_change_list_and_change_form_work_under_the_policy(watched, live_s
     page.goto(f"{live_server.url}/admin/auth/group/add/")
     page.wait_for_selector("#id_permissions_from")
     assert violations(page, console) == []
+
+
+def test_pledge_admin_pages_work_under_the_policy(watched, live_server, staff, real_bytes):
+    """The editors' pages: assessments with their note inlines, reports, history."""
+    loading.load_file(real_bytes, source_name="2022.txt")
+    assessment = Assessment.objects.order_by("pk").first()
+    page, problems = watched
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/pledges/assessment/")
+    page.click("#action-toggle")
+    assert page.is_checked("input.action-select")
+    page.goto(f"{live_server.url}/admin/pledges/assessment/{assessment.pk}/change/")
+    # inlines.js ran: it adds the "add another" link under the notes.
+    page.wait_for_selector(".add-row a")
+    page.goto(f"{live_server.url}/admin/pledges/assessment/{assessment.pk}/history/")
+    page.goto(f"{live_server.url}/admin/pledges/report/")
+    assert violations(page, problems) == []
 
 
 @pytest.mark.django_db(transaction=True)
