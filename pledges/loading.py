@@ -87,6 +87,7 @@ def load_table(
       report and creates the new one in the same transaction.
     ``dry_run`` does all of it inside the transaction and rolls back.
     """
+    _check_lengths(table)
     month = f"{table.as_of:%Y-%m}"
     counts = dict(
         month=month,
@@ -112,6 +113,28 @@ def load_table(
         if dry_run:
             transaction.set_rollback(True)
     return LoadResult(action="replaced" if existing is not None else "created", **counts)
+
+
+def _check_lengths(table: table_format.Table) -> None:
+    """Refuse text longer than its column before writing (PostgreSQL would fail mid-import)."""
+
+    def check(model, field_name: str, value: str, line: int, what: str) -> None:
+        limit = model._meta.get_field(field_name).max_length
+        if len(value) > limit:
+            raise table_format.ParseError(
+                line, f"{what} is {len(value)} characters long; at most {limit} fit", value=value
+            )
+
+    check(Report, "title", table.title, table.line, "title")
+    for footnote in table.footnotes:
+        check(Footnote, "marker", footnote.marker, footnote.line, "footnote marker")
+    for chapter in table.chapters:
+        check(Chapter, "title", chapter.title, chapter.line, "chapter title")
+        for pledge in chapter.pledges:
+            check(Pledge, "field", pledge.field, pledge.line, "pledge field 【…】")
+            check(Pledge, "title", pledge.title, pledge.line, "pledge title")
+            for item in pledge.sub_items:
+                check(SubItem, "title", item.title, item.line, "sub-item title")
 
 
 def _create_report(
@@ -178,7 +201,9 @@ def _create_report(
     )
     bulk_create_with_history(
         [
-            ProgressNote(assessment=assessment, position=index, text=text, bulleted=entry.notes_bulleted)
+            ProgressNote(
+                assessment=assessment, position=index, text=text, bulleted=entry.notes_bulleted
+            )
             for assessment, entry in zip(assessments, table.sub_items, strict=True)
             for index, text in enumerate(entry.notes, start=1)
         ],

@@ -70,7 +70,9 @@ class Report(models.Model):
     )
     source_name = models.CharField(_("元ファイル名"), max_length=255, blank=True)
     source_sha256 = models.CharField(
-        _("元ファイルのSHA-256"), max_length=64, blank=True,
+        _("元ファイルのSHA-256"),
+        max_length=64,
+        blank=True,
         help_text=_("取り込んだファイルの指紋。同じファイルの再取り込みを見分けます。"),
     )
     published_at = models.DateTimeField(_("公開日時"), null=True, blank=True)
@@ -88,6 +90,9 @@ class Report(models.Model):
     def __str__(self) -> str:
         return f"{self.month_label}現在 ({self.month})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("pledges:overview") + f"?report={self.month}"
+
     @property
     def month(self) -> str:
         """``2022-03``: how URLs and the API name a report."""
@@ -102,12 +107,9 @@ class Report(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
-    def get_absolute_url(self) -> str:
-        return reverse("pledges:overview") + f"?report={self.month}"
-
 
 class StatedTotal(models.Model):
-    """A figure the city itself printed under the table; kept to compare, never displayed as ours."""
+    """A figure the city printed under the table: kept to compare, never shown as our own."""
 
     report = models.ForeignKey(
         Report, on_delete=models.CASCADE, related_name="stated_totals", verbose_name=_("進捗報告")
@@ -121,7 +123,9 @@ class StatedTotal(models.Model):
         verbose_name_plural = _("公表された集計")
         ordering = ["report", "rating"]
         constraints = [
-            models.UniqueConstraint(fields=["report", "rating"], name="stated_total_once_per_rating")
+            models.UniqueConstraint(
+                fields=["report", "rating"], name="stated_total_once_per_rating"
+            )
         ]
 
     def __str__(self) -> str:
@@ -177,8 +181,7 @@ class Pledge(models.Model):
 
     def get_absolute_url(self) -> str:
         return (
-            reverse("pledges:pledge", args=[self.number])
-            + f"?report={self.chapter.report.month}"
+            reverse("pledges:pledge", args=[self.number]) + f"?report={self.chapter.report.month}"
         )
 
 
@@ -199,11 +202,16 @@ class SubItem(models.Model):
         verbose_name_plural = _("項目")
         ordering = ["pledge__chapter__report", "pledge__number", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["pledge", "position"], name="sub_item_position_per_pledge")
+            models.UniqueConstraint(
+                fields=["pledge", "position"], name="sub_item_position_per_pledge"
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.pledge.number}{self.marker}{self.title}"
+
+    def get_absolute_url(self) -> str:
+        return self.pledge.get_absolute_url() + f"#item-{self.pledge.number}-{self.position}"
 
     @property
     def marker(self) -> str:
@@ -214,9 +222,6 @@ class SubItem(models.Model):
     def code(self) -> str:
         """``4①``: how the city refers to a sub-item in footnotes."""
         return f"{self.pledge.number}{self.marker}"
-
-    def get_absolute_url(self) -> str:
-        return self.pledge.get_absolute_url() + f"#item-{self.pledge.number}-{self.position}"
 
 
 class Footnote(models.Model):
@@ -249,11 +254,18 @@ class Assessment(models.Model):
         SubItem, on_delete=models.CASCADE, related_name="assessment", verbose_name=_("項目")
     )
     rating = models.CharField(
-        _("評価"), max_length=1, choices=Rating.choices, blank=True,
+        _("評価"),
+        max_length=1,
+        choices=Rating.choices,
+        blank=True,
         help_text=_("A 完了・B 実施中・C 着手・D 未着手。下書きでは空欄にできます。"),
     )
     footnote = models.ForeignKey(
-        Footnote, on_delete=models.SET_NULL, null=True, blank=True, related_name="assessments",
+        Footnote,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assessments",
         verbose_name=_("注記"),
     )
     updated_at = models.DateTimeField(_("最終更新"), auto_now=True)
@@ -263,8 +275,11 @@ class Assessment(models.Model):
     class Meta:
         verbose_name = _("評価")
         verbose_name_plural = _("評価")
-        ordering = ["sub_item__pledge__chapter__report", "sub_item__pledge__number",
-                    "sub_item__position"]
+        ordering = [
+            "sub_item__pledge__chapter__report",
+            "sub_item__pledge__number",
+            "sub_item__position",
+        ]
 
     def __str__(self) -> str:
         return f"{self.sub_item} — {self.get_rating_display() or '—'}"
@@ -283,7 +298,8 @@ class ProgressNote(models.Model):
     position = models.PositiveSmallIntegerField(_("順番"), default=0)
     text = models.TextField(_("取組状況"), help_text=_("先頭の「・」は付けずに入力します。"))
     bulleted = models.BooleanField(
-        _("「・」付き"), default=True,
+        _("「・」付き"),
+        default=True,
         help_text=_("公表時に「・」が付いていなかった単独の記述だけ外れています。"),
     )
 
@@ -300,4 +316,6 @@ class ProgressNote(models.Model):
     def clean(self) -> None:
         # The published table keeps one sub-item per line and one field per tab.
         if any(char in self.text for char in "\t\r\n"):
-            raise ValidationError({"text": _("タブや改行は使えません。記述を分けるときは行を追加してください。")})
+            raise ValidationError(
+                {"text": _("タブや改行は使えません。記述を分けるときは行を追加してください。")}
+            )

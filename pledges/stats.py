@@ -87,7 +87,9 @@ def rating_count_annotations(path: str) -> dict[str, Count]:
     """
     annotations = {"total": Count(path, distinct=True)}
     for code in Rating.values:
-        annotations[f"rating_{code}"] = Count(path, filter=Q(**{f"{path}__rating": code}), distinct=True)
+        annotations[f"rating_{code}"] = Count(
+            path, filter=Q(**{f"{path}__rating": code}), distinct=True
+        )
     return annotations
 
 
@@ -117,7 +119,8 @@ def report_summary(report: Report) -> ReportSummary:
         for chapter in chapters_with_counts(report)
     ]
     overall_counts = {
-        code: sum(chapter.breakdown.count_of(code) for chapter in chapters) for code in Rating.values
+        code: sum(chapter.breakdown.count_of(code) for chapter in chapters)
+        for code in Rating.values
     }
     overall_total = sum(chapter.breakdown.total for chapter in chapters)
     return ReportSummary(

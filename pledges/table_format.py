@@ -47,7 +47,9 @@ ERAS = {"令和": 2018, "平成": 1988}
 
 _TITLE_MONTH = re.compile(r"【(?P<era>令和|平成)(?P<year>元|\d{1,2})年(?P<month>\d{1,2})月現在】")
 _CHAPTER = re.compile(r"^第(?P<number>\d+)章[ \u3000]*(?P<title>.*)$")
-_PLEDGE = re.compile(r"^(?P<number>\d+)[:：][ \u3000]*【(?P<field>[^】]+)】[ \u3000]*(?P<title>.*)$")
+_PLEDGE = re.compile(
+    r"^(?P<number>\d+)[:：][ \u3000]*【(?P<field>[^】]+)】[ \u3000]*(?P<title>.*)$"
+)
 _LEGEND = re.compile(r"^[-‐－・][ \u3000]*(?P<code>\S+)[ \u3000]+(?P<label>\S+)$")
 _FOOTNOTE_MARKER = re.compile(r"※\d+")
 _FOOTNOTE = re.compile(r"^(?P<marker>※\d+)[：:][ \u3000]*(?P<text>.*)$")
@@ -143,6 +145,7 @@ class Table:
     chapters: tuple[ChapterEntry, ...]
     footnotes: tuple[FootnoteEntry, ...]
     stated_totals: tuple[TotalEntry, ...]
+    line: int = field(default=0, compare=False)  # of the title
 
     @property
     def pledges(self) -> list[PledgeEntry]:
@@ -286,7 +289,7 @@ class _Parser:
             raise ParseError(
                 number, "unexpected line after the totals table", value="\t".join(cells)
             )
-        table = Table(title, as_of, chapters, footnotes, totals)
+        table = Table(title, as_of, chapters, footnotes, totals, line=first[0])
         _check_footnotes(table)
         _check_totals(table)
         return table
@@ -296,7 +299,9 @@ class _Parser:
         match = _TITLE_MONTH.search(title)
         if len(cells) != 1 or not match:
             raise ParseError(
-                number, "expected the title line with the as-of month 【令和N年M月現在】", value=title
+                number,
+                "expected the title line with the as-of month 【令和N年M月現在】",
+                value=title,
             )
         year = 1 if match["year"] == "元" else int(match["year"])
         month = int(match["month"])
@@ -332,16 +337,18 @@ class _Parser:
                 raise ParseError(number, "chapter has no title", value=cells[0])
             pledges = self._pledges(next_pledge)
             if not pledges:
-                raise ParseError(
-                    number, f"第{expected}章 has no pledges: expected a line like "
-                    f"'{next_pledge}:【分野】title' after it", value=cells[0]
+                raise self._unexpected(
+                    f"expected pledge {next_pledge} ('{next_pledge}:【分野】title') "
+                    f"after 第{expected}章"
                 )
             next_pledge += len(pledges)
             chapters.append(ChapterEntry(expected, match["title"], tuple(pledges), line=number))
         if not chapters:
             found = self._peek()
             line, cells = found if found else (len(self.lines), [""])
-            raise ParseError(line, "expected the first chapter line '第1章 …'", value="\t".join(cells))
+            raise ParseError(
+                line, "expected the first chapter line '第1章 …'", value="\t".join(cells)
+            )
         return tuple(chapters)
 
     def _pledges(self, next_number: int) -> list[PledgeEntry]:
@@ -366,10 +373,7 @@ class _Parser:
                 raise ParseError(number, "pledge has no title", value=cells[0])
             sub_items = self._sub_items(expected)
             if not sub_items:
-                raise ParseError(
-                    number, f"pledge {expected} has no sub-items: expected rows ①, ② … after it",
-                    value=cells[0],
-                )
+                raise self._unexpected(f"expected sub-item ① of pledge {expected}")
             pledges.append(
                 PledgeEntry(expected, match["field"], match["title"], tuple(sub_items), line=number)
             )
@@ -381,8 +385,11 @@ class _Parser:
             number, cells = peeked
             if _is_header(cells):
                 if items:
-                    raise ParseError(number, "column header after the sub-items of a pledge",
-                                     value="\t".join(cells))
+                    raise ParseError(
+                        number,
+                        "column header after the sub-items of a pledge",
+                        value="\t".join(cells),
+                    )
                 self._next()
                 continue
             position = _CIRCLED_POSITION.get(cells[0][:1])
@@ -392,22 +399,28 @@ class _Parser:
             expected = len(items) + 1
             if position != expected:
                 raise ParseError(
-                    number, f"sub-item out of order in pledge {pledge}: expected "
-                    f"{circled_number(expected)}", value=cells[0],
+                    number,
+                    f"sub-item out of order in pledge {pledge}: expected "
+                    f"{circled_number(expected)}",
+                    value=cells[0],
                 )
             items.append(self._sub_item(number, cells, position))
         return items
 
     def _sub_item(self, number: int, cells: list[str], position: int) -> SubItemEntry:
         if len(cells) < 4:
-            missing = ["title", "内容 (pledge text)", "取組状況 (notes)", "評価 (rating)"][len(cells)]
+            missing = ["title", "内容 (pledge text)", "取組状況 (notes)", "評価 (rating)"][
+                len(cells)
+            ]
             raise ParseError(
-                number, f"sub-item row has {len(cells)} of 4 fields: {missing} is missing",
+                number,
+                f"sub-item row has {len(cells)} of 4 fields: {missing} is missing",
                 value="\t".join(cells),
             )
         if len(cells) > 4:
             raise ParseError(
-                number, "sub-item row has more than 4 fields (title, 内容, 取組状況, 評価)",
+                number,
+                "sub-item row has more than 4 fields (title, 内容, 取組状況, 評価)",
                 value=cells[4],
             )
         title_cell, content, notes_cell, rating = cells
@@ -467,9 +480,7 @@ class _Parser:
     def _totals(self) -> tuple[TotalEntry, ...]:
         peeked = self._next()
         if peeked is None:
-            raise ParseError(
-                len(self.lines), "file ends before the totals table (評価 / 公約数)"
-            )
+            raise ParseError(len(self.lines), "file ends before the totals table (評価 / 公約数)")
         number, cells = peeked
         if tuple(cell for cell in cells if cell) != TOTALS_HEADER_CELLS:
             raise ParseError(
@@ -483,7 +494,8 @@ class _Parser:
             number, cells = self._next()  # type: ignore[misc]
             if len(cells) != 3:
                 raise ParseError(
-                    number, "totals row needs 3 fields: percent, rating, count",
+                    number,
+                    "totals row needs 3 fields: percent, rating, count",
                     value="\t".join(cells),
                 )
             percent, rating, count = cells
@@ -505,12 +517,18 @@ class _Parser:
             )
         return tuple(totals)
 
+    def _unexpected(self, expectation: str) -> ParseError:
+        """An error at the next non-blank line (or the end of the file)."""
+        found = self._peek()
+        if found is None:
+            return ParseError(len(self.lines), f"file ends early: {expectation}")
+        number, cells = found
+        return ParseError(number, expectation, value="\t".join(cells))
+
     @staticmethod
     def _single_cell(number: int, cells: list[str], what: str) -> None:
         if len(cells) > 1:
-            raise ParseError(
-                number, f"{what} must be a single field", value="\t".join(cells)
-            )
+            raise ParseError(number, f"{what} must be a single field", value="\t".join(cells))
 
 
 def _is_header(cells: list[str]) -> bool:

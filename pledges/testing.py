@@ -56,7 +56,9 @@ def generated_table(
                 PledgeEntry(pledge_number, "分野", f"{text}公約{pledge_number}", tuple(items))
             )
         if pledges:
-            chapter_entries.append(ChapterEntry(chapter_number, f"{text}章{chapter_number}", tuple(pledges)))
+            chapter_entries.append(
+                ChapterEntry(chapter_number, f"{text}章{chapter_number}", tuple(pledges))
+            )
     table = Table(
         title=f"市長公約(政策宣言)進捗状況一覧表【{month_label(as_of)}現在】",
         as_of=as_of,

@@ -65,7 +65,9 @@ if PRODUCTION:
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production.")
 else:
-    SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-key-not-for-production-use")
+    SECRET_KEY = env_str(
+        "SECRET_KEY", "django-insecure-local-development-key-not-for-production-use"
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pledges.loading import LoadError, LoadResult, load_file
-from pledges.models import Rating
+from pledges.models import Rating, Report
 from pledges.table_format import ParseError
 
 
@@ -29,8 +29,18 @@ class Command(BaseCommand):
             action="store_true",
             help="replace an existing report for the same month that came from a different file",
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="import only when the database holds no report yet (used by bin/serve)",
+        )
 
-    def handle(self, *args, path: str, dry_run: bool, replace: bool, **options) -> None:
+    def handle(
+        self, *args, path: str, dry_run: bool, replace: bool, if_empty: bool, **options
+    ) -> None:
+        if if_empty and Report.objects.exists():
+            self.stdout.write("The database already holds a report; nothing imported.")
+            return
         source = Path(path)
         try:
             data = source.read_bytes()

@@ -1,0 +1,154 @@
+"""Loading a parsed table into the database: all of it in one transaction, or nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.apps import apps
+
+from pledges import loading, table_format
+from pledges.models import Assessment, Chapter, Footnote, Pledge, ProgressNote, Report, SubItem
+
+pytestmark = pytest.mark.django_db
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table of the app, history tables included."""
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_app_config("pledges").get_models()
+    }
+
+
+def test_loads_the_real_table_into_models(report_2022):
+    assert report_2022.month == "2022-03"
+    assert report_2022.month_label == "令和4年3月"
+    assert report_2022.title == "市長公約(政策宣言)進捗状況一覧表【令和4年3月現在】"
+    assert report_2022.is_published
+    assert len(report_2022.source_sha256) == 64
+    assert Chapter.objects.filter(report=report_2022).count() == 6
+    assert Pledge.objects.filter(chapter__report=report_2022).count() == 30
+    assert SubItem.objects.filter(pledge__chapter__report=report_2022).count() == 60
+    ratings = Assessment.objects.filter(sub_item__pledge__chapter__report=report_2022)
+    assert {code: ratings.filter(rating=code).count() for code in "ABCD"} == {
+        "A": 8,
+        "B": 28,
+        "C": 24,
+        "D": 0,
+    }
+    assert [(t.rating, t.count, str(t.percent)) for t in report_2022.stated_totals.all()] == [
+        ("A", 8, "13.33"),
+        ("B", 28, "46.67"),
+        ("C", 24, "40.00"),
+        ("D", 0, "0.00"),
+    ]
+
+
+def test_keeps_notes_in_order_and_footnotes_on_their_items(report_2022):
+    item_2_1 = SubItem.objects.get(
+        pledge__chapter__report=report_2022, pledge__number=2, position=1
+    )
+    notes = list(item_2_1.assessment.notes.values_list("text", flat=True))
+    assert len(notes) == 4
+    assert notes[0] == "マイナンバーカード交付率 42.04%(3月31日現在)"
+    footnoted = Assessment.objects.filter(
+        sub_item__pledge__chapter__report=report_2022, footnote__isnull=False
+    ).order_by("sub_item__pledge__number")
+    assert [a.sub_item.code for a in footnoted] == ["4①", "28①"]
+    assert {a.footnote.marker for a in footnoted} == {"※1"}
+    assert Footnote.objects.get(report=report_2022).text.startswith("4①産官学連携")
+
+
+def test_records_history_for_every_imported_row(report_2022):
+    assert Assessment.history.filter(history_type="+").count() == 60
+    assert ProgressNote.history.count() == ProgressNote.objects.count()
+    assert Report.history.get().history_change_reason.startswith("import ")
+
+
+def test_same_file_again_changes_nothing(report_2022, real_bytes):
+    before = row_counts()
+    result = loading.load_file(real_bytes, source_name="again.txt")
+    assert result.action == "unchanged"
+    assert row_counts() == before
+
+
+def test_different_file_for_the_same_month_is_refused(report_2022, real_text):
+    edited = real_text.replace(
+        "・令和4年4月にデジタル行政推進課を新設予定", "・デジタル行政推進課を新設"
+    )
+    before = row_counts()
+    with pytest.raises(loading.LoadError, match="2022-03 already exists"):
+        loading.load_file(edited.encode(), source_name="edited.txt")
+    assert row_counts() == before
+
+
+def test_replace_swaps_the_report_in_one_go(report_2022, real_text):
+    edited = real_text.replace(
+        "・令和4年4月にデジタル行政推進課を新設予定", "・デジタル行政推進課を新設"
+    )
+    result = loading.load_file(edited.encode(), source_name="edited.txt", replace=True)
+    assert result.action == "replaced"
+    report = Report.objects.get()
+    assert report.source_name == "edited.txt"
+    first = SubItem.objects.get(pledge__chapter__report=report, pledge__number=1, position=1)
+    assert first.assessment.notes.first().text == "デジタル行政推進課を新設"
+    assert SubItem.objects.count() == 60
+
+
+def test_dry_run_writes_nothing(real_bytes):
+    before = row_counts()
+    result = loading.load_file(real_bytes, dry_run=True)
+    assert (result.action, result.dry_run, result.sub_items) == ("created", True, 60)
+    assert row_counts() == before
+
+
+def test_a_parse_error_writes_nothing(real_text):
+    broken = real_text.replace("※1 C 着手", "※2 C 着手")
+    with pytest.raises(table_format.ParseError):
+        loading.load_file(broken.encode())
+    assert set(row_counts().values()) == {0}
+
+
+def test_a_later_report_does_not_change_an_earlier_one(report_2022, real_table):
+    later_item = table_format.SubItemEntry(
+        **{**vars(real_table.pledges[0].sub_items[0]), "title": "新しい題", "rating": "B"}
+    )
+    pledge = real_table.pledges[0]
+    chapter = real_table.chapters[0]
+    new_pledge = table_format.PledgeEntry(
+        pledge.number, pledge.field, pledge.title, (later_item, *pledge.sub_items[1:])
+    )
+    new_chapter = table_format.ChapterEntry(
+        chapter.number, chapter.title, (new_pledge, *chapter.pledges[1:])
+    )
+    counts = {**real_table.rating_counts()}
+    counts["A"] -= 1
+    counts["B"] += 1
+    later = table_format.Table(
+        "市長公約(政策宣言)進捗状況一覧表【令和5年3月現在】",
+        date(2023, 3, 1),
+        (new_chapter, *real_table.chapters[1:]),
+        real_table.footnotes,
+        tuple(
+            table_format.TotalEntry(c, n, table_format.percent_of(n, 60)) for c, n in counts.items()
+        ),
+    )
+    loading.load_table(later, source_name="2023.txt")
+    assert Report.objects.count() == 2
+    old = SubItem.objects.get(pledge__chapter__report=report_2022, pledge__number=1, position=1)
+    assert (old.title, old.assessment.rating) == ("デジタル未来都市推進部門の設置", "A")
+    new = SubItem.objects.get(
+        pledge__chapter__report__as_of=date(2023, 3, 1), pledge__number=1, position=1
+    )
+    assert (new.title, new.assessment.rating) == ("新しい題", "B")
+
+
+def test_text_longer_than_its_column_is_refused_before_writing(real_text):
+    long_title = "長" * 400
+    text = real_text.replace("①企業誘致戦略の策定", f"①{long_title}")
+    with pytest.raises(table_format.ParseError) as caught:
+        loading.load_file(text.encode())
+    assert caught.value.line == 21
+    assert "400 characters long; at most 300 fit" in caught.value.message
+    assert set(row_counts().values()) == {0}

@@ -1,0 +1,58 @@
+"""Statistics are recomputed in the database, overall and per chapter."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from pledges import loading, stats
+from pledges.models import Assessment
+from pledges.testing import generated_table
+
+pytestmark = pytest.mark.django_db
+
+
+def test_overall_counts_and_percents_of_the_real_table(report_2022):
+    summary = stats.report_summary(report_2022)
+    assert summary.overall.total == 60
+    assert [(f.code, f.label, f.count, f.percent) for f in summary.overall.ratings] == [
+        ("A", "完了", 8, Decimal("13.33")),
+        ("B", "実施中", 28, Decimal("46.67")),
+        ("C", "着手", 24, Decimal("40.00")),
+        ("D", "未着手", 0, Decimal("0.00")),
+    ]
+
+
+def test_per_chapter_counts_add_up_to_the_total(report_2022):
+    summary = stats.report_summary(report_2022)
+    assert [c.number for c in summary.chapters] == [1, 2, 3, 4, 5, 6]
+    assert [c.breakdown.total for c in summary.chapters] == [8, 6, 6, 12, 14, 14]
+    first = summary.chapters[0]
+    assert first.title == "デジタル未来都市"
+    assert [(f.code, f.count) for f in first.breakdown.ratings] == [
+        ("A", 2),
+        ("B", 3),
+        ("C", 3),
+        ("D", 0),
+    ]
+    for code in "ABCD":
+        assert sum(
+            c.breakdown.count_of(code) for c in summary.chapters
+        ) == summary.overall.count_of(code)
+
+
+def test_figures_follow_an_edit(report_2022):
+    assessment = Assessment.objects.filter(
+        sub_item__pledge__chapter__report=report_2022, rating="C"
+    ).first()
+    assessment.rating = "A"
+    assessment.save()
+    summary = stats.report_summary(report_2022)
+    assert (summary.overall.count_of("A"), summary.overall.count_of("C")) == (9, 23)
+
+
+def test_summary_is_one_query_whatever_the_size(django_assert_num_queries, report_2022):
+    loading.load_table(generated_table(sub_items=2000))
+    with django_assert_num_queries(1):
+        stats.report_summary(report_2022)
