@@ -32,8 +32,12 @@ from .table_format import RATING_LABELS, circled_number
 Key = tuple[int, int, int]
 
 # Higher is further along; a blank rating (drafts only) has no rank and never counts as a move.
-RANK: dict[str, int] = {Rating.NOT_STARTED: 0, Rating.STARTED: 1, Rating.IN_PROGRESS: 2,
-                        Rating.COMPLETED: 3}
+RANK: dict[str, int] = {
+    Rating.NOT_STARTED: 0,
+    Rating.STARTED: 1,
+    Rating.IN_PROGRESS: 2,
+    Rating.COMPLETED: 3,
+}
 
 # Groups of an ItemChange, in the order the pages show them.
 COMPLETED = "completed"  # reached 完了 from any other rating
@@ -346,12 +350,20 @@ class Comparison:
     @property
     def has_changes(self) -> bool:
         return any(
-            (self.completed, self.forward, self.back, self.new_notes, self.retitled,
-             self.added, self.removed)
+            (
+                self.completed,
+                self.forward,
+                self.back,
+                self.new_notes,
+                self.retitled,
+                self.added,
+                self.removed,
+            )
         )
 
     def as_dict(self) -> dict:
         """The JSON API's shape: the same content as the changes page."""
+
         def items(changes: tuple[ItemChange, ...]) -> list[dict]:
             return [change.as_dict() for change in changes]
 
@@ -549,9 +561,7 @@ def trend_chart(points: Sequence[ReportFigures]) -> TrendChart:
         for i, p in enumerate(points)
         if (len(points) - 1 - i) % every == 0  # always label the newest report
     )
-    y_ticks = tuple(
-        ChartTick(y_of(value), str(value)) for value in range(0, top_value + 1, step)
-    )
+    y_ticks = tuple(ChartTick(y_of(value), str(value)) for value in range(0, top_value + 1, step))
     lines = []
     for code, label in Rating.choices:
         style = LINE_STYLES[code]
@@ -559,8 +569,9 @@ def trend_chart(points: Sequence[ReportFigures]) -> TrendChart:
         for i, p in enumerate(points):
             count = p.breakdown.count_of(code)
             x, y = x_of(i), y_of(count)
-            markers.append(ChartMarker(x, y, marker_path(style["shape"], x, y), count,
-                                       p.report.month_label))
+            markers.append(
+                ChartMarker(x, y, marker_path(style["shape"], x, y), count, p.report.month_label)
+            )
         lines.append(
             ChartLine(
                 code=code,
@@ -668,9 +679,7 @@ def pledge_timeline(number: int, reports: Sequence[Report] | None = None) -> lis
                     added=previous is not None and old is None,
                 )
             )
-    return [
-        SubItemTimeline(key, tuple(reversed(entries[key]))) for key in sorted(entries)
-    ]
+    return [SubItemTimeline(key, tuple(reversed(entries[key]))) for key in sorted(entries)]
 
 
 # --------------------------------------------------------------------------------------------

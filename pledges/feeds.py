@@ -65,7 +65,8 @@ class ReportChangesFeed(Feed):
         completed = item.figures.breakdown.count_of("A")
         if item.comparison is None:
             return gettext("%(month)s現在の進捗: 完了 %(count)s件") % {
-                "month": report.month_label, "count": completed,
+                "month": report.month_label,
+                "count": completed,
             }
         delta = item.comparison.ratings[0]
         return gettext("%(month)s現在の進捗: 完了 %(before)s → %(after)s件 (%(difference)s)") % {

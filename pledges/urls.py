@@ -16,7 +16,5 @@ urlpatterns = [
     path("feed/", ReportChangesFeed(), name="feed"),
     path("api/summary.json", views.summary_json, name="summary_json"),
     path("api/reports/<month:month>/summary.json", views.summary_json, name="report_summary_json"),
-    path(
-        "api/changes/<month:before>/<month:after>.json", views.changes_json, name="changes_json"
-    ),
+    path("api/changes/<month:before>/<month:after>.json", views.changes_json, name="changes_json"),
 ]

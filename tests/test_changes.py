@@ -207,7 +207,10 @@ def test_sub_items_in_only_one_report_are_added_or_removed(three_reports: Report
     assert codes(comparison.forward) == ["5①"]
     assert codes(comparison.back) == ["27①"]
     assert [(d.before, d.after) for d in comparison.ratings] == [
-        (10, 11), (29, 28), (21, 19), (0, 2)
+        (10, 11),
+        (29, 28),
+        (21, 19),
+        (0, 2),
     ]
 
 
@@ -367,7 +370,11 @@ def test_changes_api_has_the_same_content_as_the_page(client, report_2023):
     data = json.loads(response.content)
     assert data["from"]["month"] == "2022-03" and data["to"]["label"] == "令和5年3月"
     assert data["ratings"][0] == {
-        "code": "A", "label": "完了", "from": 8, "to": 10, "difference": 2
+        "code": "A",
+        "label": "完了",
+        "from": 8,
+        "to": 10,
+        "difference": 2,
     }
     assert [d["difference"] for d in data["ratings"]] == [2, 1, -3, 0]
     assert [i["code"] for i in data["completed"]] == ["2①", "3①"]
@@ -518,9 +525,7 @@ def with_moves(table: Table, as_of: date, step: int) -> Table:
             "rating": better[s.rating],
             "notes": (*s.notes, f"{as_of:%Y}年度の取組"),
         }
-        for index, (pledge, s) in enumerate(
-            (p, s) for p in table.pledges for s in p.sub_items
-        )
+        for index, (pledge, s) in enumerate((p, s) for p in table.pledges for s in p.sub_items)
         if index % step == 0
     }
     return revised(table, as_of, edits)
