@@ -4,8 +4,8 @@ Sub-items are matched across reports by (chapter number, pledge number, position
 Everything here runs a fixed number of queries whatever the size of the reports:
 
 - ``trend()``: one aggregated query → every published report with its rating counts;
-- ``item_states(reports)``: two queries (sub-items with their rating, then their notes) → the
-  state of every sub-item of those reports, which is then matched by key in Python;
+- ``item_states(reports)``: one query (sub-items joined to their rating and notes) → the state
+  of every sub-item of those reports, which is then matched by key in Python;
 - ``compare(before, after)`` = ``item_states`` of both; ``compare_reports`` adds the counting query.
 
 Counts always come from the database (``stats.rating_count_annotations``); Python only matches
@@ -24,7 +24,7 @@ from functools import cached_property
 from django.urls import reverse
 
 from . import stats
-from .models import ProgressNote, Rating, Report, SubItem
+from .models import Rating, Report, SubItem
 from .stats import Breakdown
 from .table_format import RATING_LABELS, circled_number
 
@@ -170,25 +170,19 @@ def item_states(
 ) -> dict[int, dict[Key, ItemState]]:
     """{report id: {key: state}} for every sub-item of ``reports`` (or of pledge ``pledge``).
 
-    Two queries whatever the number of sub-items: one for the sub-items with their rating, one
-    for all their notes (in the order the city listed them).
+    One query whatever the number of sub-items: the sub-items joined to their rating and notes,
+    one row per note (a single row with no note text for a sub-item without notes), in the
+    order the city listed the notes.
     """
     by_report: dict[int, dict[Key, ItemState]] = {report.pk: {} for report in reports}
     if not reports:
         return by_report
     months = {report.pk: report.month for report in reports}
     sub_items = SubItem.objects.filter(pledge__chapter__report__in=list(months))
-    notes = ProgressNote.objects.filter(
-        assessment__sub_item__pledge__chapter__report__in=list(months)
-    )
     if pledge is not None:
         sub_items = sub_items.filter(pledge__number=pledge)
-        notes = notes.filter(assessment__sub_item__pledge__number=pledge)
-    notes_of: dict[int, list[str]] = defaultdict(list)
-    ordered_notes = notes.order_by("assessment__sub_item_id", "position", "id")
-    for sub_item_id, text in ordered_notes.values_list("assessment__sub_item_id", "text"):
-        notes_of[sub_item_id].append(text)
-    rows = sub_items.order_by().values_list(
+    rows = sub_items.order_by("id", "assessment__notes__position", "assessment__notes__id")
+    rows = rows.values_list(
         "id",
         "pledge__chapter__report_id",
         "pledge__chapter__number",
@@ -197,8 +191,12 @@ def item_states(
         "position",
         "title",
         "assessment__rating",
+        "assessment__notes__text",
     )
-    for sub_item_id, report_id, chapter, number, pledge_title, position, title, rating in rows:
+    for _id, group in itertools.groupby(rows, key=lambda row: row[0]):
+        first, *others = group
+        _, report_id, chapter, number, pledge_title, position, title, rating, note = first
+        notes = [note, *(row[-1] for row in others)] if note is not None else []
         state = ItemState(
             month=months[report_id],
             chapter=chapter,
@@ -207,7 +205,7 @@ def item_states(
             pledge_title=pledge_title,
             title=title,
             rating=rating or "",
-            notes=tuple(notes_of.get(sub_item_id, ())),
+            notes=tuple(notes),
         )
         by_report[report_id][state.key] = state
     return by_report
@@ -383,20 +381,20 @@ class Comparison:
 
 
 def compare(before: ReportFigures, after: ReportFigures) -> Comparison:
-    """Match the sub-items of two reports (two queries; counts come with the figures)."""
+    """Match the sub-items of two reports (one query; counts come with the figures)."""
     states = item_states([before.report, after.report])
     items = match(states[before.report.pk], states[after.report.pk])
     return Comparison(before=before, after=after, items=tuple(items))
 
 
 def compare_reports(before: Report, after: Report) -> Comparison:
-    """``compare`` for two published reports, counting them first (three queries in all)."""
+    """``compare`` for two published reports, counting them first (two queries in all)."""
     figures = {f.report.pk: f for f in published_figures([before, after])}
     return compare(figures[before.pk], figures[after.pk])
 
 
 def consecutive_comparisons(figures: Sequence[ReportFigures]) -> list[Comparison]:
-    """Each report of ``figures`` (oldest first) against the one before it: two queries in all."""
+    """Each report of ``figures`` (oldest first) against the one before it: one query in all."""
     states = item_states([f.report for f in figures])
     return [
         Comparison(
@@ -656,7 +654,7 @@ class SubItemTimeline:
 def pledge_timeline(number: int, reports: Sequence[Report] | None = None) -> list[SubItemTimeline]:
     """Per sub-item of pledge ``number``: its state in every published report, newest first.
 
-    ``reports`` defaults to all published reports (one query); then two queries for the states.
+    ``reports`` defaults to all published reports (one query); then one query for the states.
     """
     if reports is None:
         reports = list(Report.objects.published().order_by("as_of"))
@@ -702,9 +700,9 @@ def overview_context(report: Report) -> dict:
     }
 
 
-def timeline_context(number: int) -> dict:
+def timeline_context(number: int, reports: Sequence[Report] | None = None) -> dict:
     """``timelines`` for ``pledges/includes/timeline.html`` on pledge ``number``'s page.
 
-    Three queries.
+    One query when the page already has the published ``reports``, two without.
     """
-    return {"timelines": pledge_timeline(number)}
+    return {"timelines": pledge_timeline(number, reports)}

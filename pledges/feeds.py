@@ -1,6 +1,6 @@
 """The Atom feed ``/feed/``: one entry per published report, summarising its changes.
 
-Three queries whatever the number of reports: the counts of every report (``changes.trend``) and
+Two queries whatever the number of reports: the counts of every report (``changes.trend``) and
 the states of all their sub-items (``changes.consecutive_comparisons``).
 """
 
