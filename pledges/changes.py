@@ -468,7 +468,7 @@ CHART_WIDTH = 480
 CHART_HEIGHT = 260
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 44, 464, 16, 214
 MARKER_SIZE = 5
-MAX_X_LABELS = 7
+MAX_X_LABELS = 5  # more would overlap on a phone, where the chart is drawn smaller
 
 
 @dataclass(frozen=True)

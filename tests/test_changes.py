@@ -15,6 +15,7 @@ import pytest
 
 from pledges import changes, loading
 from pledges.models import Report
+from pledges.stats import Breakdown
 from pledges.table_format import Table
 from pledges.testing import generated_table
 
@@ -274,6 +275,33 @@ def test_trend_chart_puts_higher_counts_higher_and_later_reports_further_right(t
     assert in_progress.markers[0].y < completed.markers[0].y
     assert chart.y_ticks[0].label == "0" and chart.y_ticks[0].position == chart.bottom
     assert int(chart.y_ticks[-1].label) >= 29
+
+
+def test_trend_chart_of_many_reports_labels_few_months_always_the_newest():
+    points = [
+        changes.ReportFigures(
+            Report(as_of=date(2020 + year, 3, 1)),
+            Breakdown.from_counts({"A": year, "B": 30 - year}, 60),
+        )
+        for year in range(12)
+    ]
+    chart = changes.trend_chart(points)
+    assert len(chart.x_ticks) <= changes.MAX_X_LABELS
+    assert chart.x_ticks[-1].label == "令和13年3月"
+    assert chart.x_ticks[-1].position == chart.lines[0].markers[-1].x
+    assert [m.count for m in chart.lines[0].markers] == list(range(12))
+
+
+def test_trend_chart_of_one_report_puts_its_point_in_the_middle():
+    (point,) = (
+        changes.trend_chart(
+            [changes.ReportFigures(Report(as_of=date(2022, 3, 1)), Breakdown.from_counts({}, 0))]
+        )
+        .lines[0]
+        .markers
+    )
+    assert point.x == (changes.PLOT_LEFT + changes.PLOT_RIGHT) / 2
+    assert point.y == changes.PLOT_BOTTOM
 
 
 def test_nice_step_gives_round_ticks():
