@@ -685,20 +685,29 @@ def pledge_timeline(number: int, reports: Sequence[Report] | None = None) -> lis
 # Context for pages that show changes beside a report
 
 
-def overview_context(report: Report) -> dict:
+def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict:
     """What ``/`` needs to show the change since the previous report and the trend (one query).
 
     ``trend`` (Trend), ``current`` and ``previous`` (ReportFigures; ``previous`` is None for the
     first report) and ``rating_changes`` (RatingDelta per rating, or None for the first report),
-    for the includes ``pledges/includes/rating_changes.html`` and ``trend_chart.html``.
+    for the includes ``pledges/includes/rating_changes.html`` and ``trend_chart.html``. With the
+    report's ``breakdown``, also ``figure_changes``: (RatingFigure, RatingDelta or None) per
+    rating, to show each figure with its change (``pledges/includes/rating_delta.html``).
     """
     all_reports = trend()
-    return {
+    deltas = all_reports.deltas_for(report)
+    context = {
         "trend": all_reports,
         "current": next((p for p in all_reports.points if p.report.pk == report.pk), None),
         "previous": all_reports.previous_of(report),
-        "rating_changes": all_reports.deltas_for(report),
+        "rating_changes": deltas,
     }
+    if breakdown is not None:
+        context["figure_changes"] = [
+            (figure, deltas[index] if deltas else None)
+            for index, figure in enumerate(breakdown.ratings)
+        ]
+    return context
 
 
 def timeline_context(number: int, reports: Sequence[Report] | None = None) -> dict:
