@@ -37,6 +37,9 @@ class ReportChangesFeed(Feed):
         "入間市長の公約の進捗状況一覧表が公表されるたびに、前回からの変化をお知らせします。"
     )
 
+    # Atom requires an author for the feed (or every entry).
+    author_name = _("いるま公約進捗")
+
     def link(self) -> str:
         return reverse("pledges:changes_latest")
 

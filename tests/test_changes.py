@@ -361,6 +361,7 @@ def test_feed_has_one_entry_per_published_report_summarising_its_changes(client,
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/atom+xml")
     root = ET.fromstring(response.content)
+    assert root.findtext(f"{ATOM}author/{ATOM}name") == "いるま公約進捗"
     entries = root.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}title") for e in entries] == [
         "令和6年3月現在の進捗: 完了 10 → 11件 (+1)",
