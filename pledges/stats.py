@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 
-from .models import Chapter, Rating, Report
+from .models import Chapter, Rating, Report, StatedTotal
 from .table_format import percent_of
 
 
@@ -128,3 +128,40 @@ def report_summary(report: Report) -> ReportSummary:
         overall=Breakdown.from_counts(overall_counts, overall_total),
         chapters=tuple(chapters),
     )
+
+
+@dataclass(frozen=True)
+class StatedComparison:
+    """What the file printed for one rating next to what the data counts now."""
+
+    code: str
+    label: str
+    stated_count: int
+    stated_percent: Decimal
+    count: int
+    percent: Decimal
+
+    @property
+    def differs(self) -> bool:
+        return self.stated_count != self.count or self.stated_percent != self.percent
+
+
+def compare_stated_totals(summary: ReportSummary) -> list[StatedComparison]:
+    """The report's StatedTotal rows beside the recomputed overall figures, in A–D order; one query.
+
+    Empty when the file stated no totals. Staff edits after the import are the usual cause of a
+    difference (the importer refuses files whose totals do not add up).
+    """
+    figures = {figure.code: figure for figure in summary.overall.ratings}
+    return [
+        StatedComparison(
+            code=stated.rating,
+            label=figures[stated.rating].label,
+            stated_count=stated.count,
+            stated_percent=stated.percent,
+            count=figures[stated.rating].count,
+            percent=figures[stated.rating].percent,
+        )
+        for stated in StatedTotal.objects.filter(report=summary.report).order_by("rating")
+        if stated.rating in figures
+    ]

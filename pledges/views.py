@@ -1,13 +1,32 @@
-"""Public pages and the JSON API: small functions; queries live in ``stats``."""
+"""Public pages and the JSON API: small functions; counting lives in ``stats``.
+
+Every page takes ``?report=YYYY-MM`` (the newest published report without it; an unknown or
+malformed month is a 404) and passes ``report`` and ``reports`` (the selector's months) to the
+templates. Each page runs a fixed number of queries whatever the size of the report.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import reduce
+from itertools import groupby
+from operator import or_
+from typing import ClassVar
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
 
-from . import changes, stats
-from .models import Pledge, Report
+from . import changes, exports, stats
+from .filters import SubItemFilter
+from .models import Footnote, Pledge, Report, SubItem
+from .references import split_references
+from .tables import SubItemTable
 
 
 def published_report(month: str | None) -> Report:
@@ -19,26 +38,255 @@ def published_report(month: str | None) -> Report:
     return report
 
 
+def chosen_report(request: HttpRequest) -> tuple[Report, list[Report]]:
+    """(the report ``?report=`` asks for or the newest, all published reports newest first).
+
+    One query: a city publishes one report a year, so the list is short. Http404 for a month
+    that is malformed, unknown or not published, and when nothing is published yet.
+    """
+    reports = list(Report.objects.published().order_by("-as_of"))
+    month = request.GET.get("report")
+    if month is None:
+        report = reports[0] if reports else None
+    else:
+        report = next((candidate for candidate in reports if candidate.month == month), None)
+    if report is None:
+        raise Http404(_("指定された時点の進捗報告はありません。"))
+    return report, reports
+
+
+def report_url(name: str, report: Report, *args: object, fragment: str = "") -> str:
+    """``reverse(name, args)`` pinned to ``report`` with ``?report=``, plus ``#fragment``."""
+    url = reverse(name, args=args) + f"?report={report.month}"
+    return f"{url}#{fragment}" if fragment else url
+
+
+def item_anchor(pledge_number: int, position: int) -> str:
+    """The id of a sub-item on its chapter and pledge pages (as ``SubItem.get_absolute_url``)."""
+    return f"item-{pledge_number}-{position}"
+
+
+@dataclass(frozen=True)
+class FootnoteDisplay:
+    """A ※N footnote ready to show: ``pieces`` are (text, url) with url "" for plain text.
+
+    ``named`` holds the (pledge number, position) of every sub-item its text names that exists
+    in the report; those references become links.
+    """
+
+    id: int
+    marker: str
+    pieces: tuple[tuple[str, str], ...]
+    named: frozenset[tuple[int, int]]
+
+
+def footnotes_for(report: Report) -> dict[int, FootnoteDisplay]:
+    """The report's footnotes by id, their sub-item references linked; at most two queries."""
+    footnotes = list(Footnote.objects.filter(report=report))
+    split = {footnote.id: split_references(footnote.text) for footnote in footnotes}
+    keys = {ref.key for pieces in split.values() for _text, ref in pieces if ref is not None}
+    existing: set[tuple[int, int]] = set()
+    if keys:
+        named = reduce(or_, (Q(pledge__number=number, position=pos) for number, pos in keys))
+        existing = set(
+            SubItem.objects.filter(named, pledge__chapter__report=report).values_list(
+                "pledge__number", "position"
+            )
+        )
+    displays = {}
+    for footnote in footnotes:
+        pieces = tuple(
+            (
+                text,
+                report_url("pledges:pledge", report, ref.pledge, fragment=item_anchor(*ref.key))
+                if ref is not None and ref.key in existing
+                else "",
+            )
+            for text, ref in split[footnote.id]
+        )
+        named_keys = frozenset(
+            ref.key for _text, ref in split[footnote.id] if ref is not None and ref.key in existing
+        )
+        displays[footnote.id] = FootnoteDisplay(footnote.id, footnote.marker, pieces, named_keys)
+    return displays
+
+
+def detailed_sub_items(report: Report, **filters: object) -> list[SubItem]:
+    """Sub-items with pledge, assessment, notes and the footnotes that concern them; 4 queries.
+
+    Each item gets ``footnotes``: a list of (FootnoteDisplay, carried) where ``carried`` is True
+    for the footnote marked on its rating and False for one whose text names the item.
+    """
+    items = list(
+        SubItem.objects.filter(pledge__chapter__report=report, **filters)
+        .select_related("pledge", "assessment")
+        .prefetch_related("assessment__notes")
+        .order_by("pledge__number", "position")
+    )
+    footnotes = footnotes_for(report) if items else {}
+    for item in items:
+        # A sub-item added by hand may not have its assessment yet (RelatedObjectDoesNotExist).
+        carried = getattr(getattr(item, "assessment", None), "footnote_id", None)
+        item.footnotes = [
+            (footnote, footnote.id == carried)
+            for footnote in footnotes.values()
+            if footnote.id == carried or (item.pledge.number, item.position) in footnote.named
+        ]
+    return items
+
+
+def grouped_by_pledge(items: list[SubItem]) -> list[tuple[Pledge, list[SubItem]]]:
+    """``items`` (ordered by pledge) as [(pledge, its items)]."""
+    return [(pledge, list(group)) for pledge, group in groupby(items, key=lambda item: item.pledge)]
+
+
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    report = published_report(request.GET.get("report"))
+    report, reports = chosen_report(request)
+    summary = stats.report_summary(report)
+    stated = stats.compare_stated_totals(summary)
     context = {
         "report": report,
-        "summary": stats.report_summary(report),
-        **changes.overview_context(report),
+        "reports": reports,
+        "summary": summary,
+        "stated": stated,
+        "stated_differs": any(row.differs for row in stated),
+        **changes.overview_context(report, summary.overall),
     }
     return render(request, "pledges/overview.html", context)
 
 
 @require_GET
-def pledge(request: HttpRequest, number: int) -> HttpResponse:
-    """One pledge of the chosen report with each sub-item's timeline across the reports."""
-    report = published_report(request.GET.get("report"))
-    pledge = get_object_or_404(
-        Pledge.objects.select_related("chapter"), chapter__report=report, number=number
+def chapter(request: HttpRequest, number: int) -> HttpResponse:
+    report, reports = chosen_report(request)
+    chapter = get_object_or_404(stats.chapters_with_counts(report), number=number)
+    context = {
+        "report": report,
+        "reports": reports,
+        "chapter": chapter,
+        "breakdown": stats.Breakdown.from_counts(stats.counts_from(chapter), chapter.total),
+        "pledges": grouped_by_pledge(detailed_sub_items(report, pledge__chapter=chapter)),
+    }
+    return render(request, "pledges/chapter.html", context)
+
+
+def _neighbour(direction: str) -> Subquery:
+    """The number of the previous (``lt``) or next (``gt``) pledge in the same report."""
+    return Subquery(
+        Pledge.objects.filter(
+            chapter__report=OuterRef("chapter__report"),
+            **{f"number__{direction}": OuterRef("number")},
+        )
+        .order_by("-number" if direction == "lt" else "number")
+        .values("number")[:1]
     )
-    context = {"report": report, "pledge": pledge, **changes.timeline_context(number)}
+
+
+def with_timelines(items: list[SubItem], pledge: Pledge, reports: list[Report]) -> list[SubItem]:
+    """``items`` of ``pledge``, each given ``timeline``: its SubItemTimeline across ``reports``.
+
+    One query (the published ``reports`` are already known); none while there is only one
+    report, whose timeline would only repeat the page.
+    """
+    timelines = {}
+    if len(reports) > 1:
+        timelines = {t.key: t for t in changes.pledge_timeline(pledge.number, reports)}
+    for item in items:
+        item.timeline = timelines.get((pledge.chapter.number, pledge.number, item.position))
+    return items
+
+
+@require_GET
+def pledge(request: HttpRequest, number: int) -> HttpResponse:
+    report, reports = chosen_report(request)
+    pledges = Pledge.objects.select_related("chapter").annotate(
+        previous_number=_neighbour("lt"), next_number=_neighbour("gt")
+    )
+    pledge = get_object_or_404(pledges, chapter__report=report, number=number)
+    context = {
+        "report": report,
+        "reports": reports,
+        "pledge": pledge,
+        "items": with_timelines(detailed_sub_items(report, pledge=pledge), pledge, reports),
+    }
     return render(request, "pledges/pledge.html", context)
+
+
+def item_queryset(report: Report) -> QuerySet[SubItem]:
+    """The report's sub-items with what the /items/ table and CSV show, in table order."""
+    return (
+        SubItem.objects.filter(pledge__chapter__report=report)
+        .select_related("pledge__chapter__report", "assessment__footnote")
+        .order_by("pledge__number", "position")
+    )
+
+
+class ItemListView(SingleTableMixin, FilterView):
+    """/items/: every sub-item of the report, sortable, filtered by ?chapter= ?rating= ?q=."""
+
+    table_class = SubItemTable
+    filterset_class = SubItemFilter
+    template_name = "pledges/items.html"
+    table_pagination: ClassVar[dict] = {"per_page": 100}
+    http_method_names: ClassVar[list[str]] = ["get", "head"]
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        self.report, self.reports = chosen_report(request)
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[SubItem]:
+        return item_queryset(self.report)
+
+    def get_filterset_kwargs(self, filterset_class: type) -> dict:
+        return {**super().get_filterset_kwargs(filterset_class), "report": self.report}
+
+    def get_context_data(self, **kwargs: object) -> dict:
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        for name in ("sort", "page"):
+            query.pop(name, None)
+        query["report"] = self.report.month
+        context.update(
+            report=self.report,
+            reports=self.reports,
+            csv_url=reverse("pledges:items_csv") + "?" + query.urlencode(),
+            # Switching the report keeps the filters (a chapter number means the same there).
+            selector_keep=[
+                (name, value)
+                for name in ("chapter", "rating", "q")
+                for value in self.request.GET.getlist(name)
+            ],
+        )
+        return context
+
+
+items = ItemListView.as_view()
+
+
+@require_GET
+def items_csv(request: HttpRequest) -> HttpResponse:
+    """The /items/ rows for the same filters as CSV, UTF-8 with a BOM so Excel reads Japanese."""
+    report, _reports = chosen_report(request)
+    filterset = SubItemFilter(
+        request.GET,
+        queryset=item_queryset(report).prefetch_related("assessment__notes"),
+        report=report,
+    )
+    if not filterset.is_valid():
+        problems = "; ".join(
+            f"{field}: {' '.join(errors)}" for field, errors in filterset.errors.items()
+        )
+        return HttpResponse(
+            _("絞り込みの条件が正しくありません: %(problems)s") % {"problems": problems},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"iruma-pledge-items-{report.month}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    exports.write_csv(exports.item_rows(filterset.qs), response, exports.ITEM_HEADERS)
+    return response
 
 
 @require_GET

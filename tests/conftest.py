@@ -33,3 +33,34 @@ def report_2022(db, real_bytes: bytes) -> Report:
     """The real March 2022 report, imported through the loader."""
     loading.load_file(real_bytes, source_name=REAL_2022.name)
     return Report.objects.get(as_of__year=2022, as_of__month=3)
+
+
+@pytest.fixture
+def report_2023(report_2022: Report, real_table: table_format.Table) -> Report:
+    """A second published report built from the real table: as of March 2023, with 4① now
+    rated A (so A 9 / B 28 / C 23 / D 0), loaded next to ``report_2022``."""
+    from dataclasses import replace
+    from datetime import date
+
+    def updated(item: table_format.SubItemEntry, pledge: int) -> table_format.SubItemEntry:
+        return replace(item, rating="A") if (pledge, item.position) == (4, 1) else item
+
+    as_of = date(2023, 3, 1)
+    table = replace(
+        real_table,
+        title=real_table.title.replace("令和4年3月", table_format.month_label(as_of)),
+        as_of=as_of,
+        chapters=tuple(
+            replace(
+                chapter,
+                pledges=tuple(
+                    replace(p, sub_items=tuple(updated(item, p.number) for item in p.sub_items))
+                    for p in chapter.pledges
+                ),
+            )
+            for chapter in real_table.chapters
+        ),
+        stated_totals=(),
+    )
+    loading.load_table(table, source_name="built-from-2022.txt")
+    return Report.objects.get(as_of=as_of)

@@ -1,0 +1,673 @@
+"""Staff editing: what the city's staff change between publications, with history.
+
+Every ModelAdmin is a HistoryAdmin (SimpleHistoryAdmin), so each change page has a 履歴
+(history) link listing who changed what, when, old → new. Editors (``pledges.roles``) change
+assessments and their progress notes; the structure (reports, chapters, pledges, sub-items,
+footnotes) is view-only for them. Reports are never added through a form: they come from an
+import or from copying a published report into a draft (``publishing``), which is then published
+from its change page.
+
+ReportAdmin's extra pages are declared in ``report_urls``, the buttons above a report in
+``report_tools`` and above the report list in ``report_list_tools``: add a URL and a button there
+for further report tools.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, NamedTuple
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import bulk_update_with_history
+
+from . import publishing
+from .models import (
+    Assessment,
+    Chapter,
+    Footnote,
+    Pledge,
+    ProgressNote,
+    Rating,
+    Report,
+    StatedTotal,
+    SubItem,
+    parse_month,
+)
+
+admin.site.site_header = _("いるま公約進捗 管理画面")
+admin.site.site_title = _("いるま公約進捗 管理画面")
+admin.site.index_title = _("データの管理")
+
+REPORT_PATH = "sub_item__pledge__chapter__report"
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """A ModelAdmin whose 履歴 page lists who changed what and when, old → new, in Japanese."""
+
+    object_history_template = "admin/pledges/object_history.html"
+    object_history_list_template = "admin/pledges/object_history_list.html"
+
+
+# ---------------------------------------------------------------------------------------------
+# List filters shared by the structure admins
+
+class ReportFilter(admin.SimpleListFilter):
+    """Filter by report month (``?report=2022-03``); ``path`` is the lookup to Report."""
+
+    title = _("進捗報告")
+    parameter_name = "report"
+    path = REPORT_PATH
+
+    def lookups(self, request, model_admin):
+        return [(report.month, str(report)) for report in Report.objects.order_by("-as_of")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        as_of = parse_month(self.value())
+        return queryset.filter(**{f"{self.path}__as_of": as_of}) if as_of else queryset.none()
+
+
+class ChapterFilter(admin.SimpleListFilter):
+    """Filter by chapter number, labelled with the titles of the chosen (or newest) report."""
+
+    title = _("章")
+    parameter_name = "chapter"
+    path = "sub_item__pledge__chapter"
+
+    def lookups(self, request, model_admin):
+        as_of = parse_month(request.GET.get(ReportFilter.parameter_name, ""))
+        report = Report.objects.filter(as_of=as_of).first() if as_of else None
+        report = report or Report.objects.order_by("-as_of").first()
+        chapters = Chapter.objects.filter(report=report).order_by("number")
+        return [(str(chapter.number), str(chapter)) for chapter in chapters]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        if not self.value().isdigit():
+            return queryset.none()
+        return queryset.filter(**{f"{self.path}__number": int(self.value())})
+
+
+class RatingFilter(admin.SimpleListFilter):
+    """A–D, plus 未評価 (only drafts may have it)."""
+
+    title = _("評価")
+    parameter_name = "rating"
+    UNRATED = "none"
+
+    def lookups(self, request, model_admin):
+        return [*((code, f"{code} {label}") for code, label in Rating.choices),
+                (self.UNRATED, _("未評価"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.UNRATED:
+            return queryset.filter(rating="")
+        if self.value() in Rating.values:
+            return queryset.filter(rating=self.value())
+        return queryset
+
+
+def report_filter(lookup_path: str) -> type[ReportFilter]:
+    return type("ReportFilter", (ReportFilter,), {"path": lookup_path})
+
+
+def chapter_filter(lookup_path: str) -> type[ChapterFilter]:
+    return type("ChapterFilter", (ChapterFilter,), {"path": lookup_path})
+
+
+# ---------------------------------------------------------------------------------------------
+# Assessments: what editors change
+
+class ProgressNoteForm(forms.ModelForm):
+    position = forms.IntegerField(
+        label=_("順番"), required=False, min_value=0, max_value=9999,
+        widget=forms.NumberInput(attrs={"class": "vSmallField"}),
+        help_text=_("小さい順に並びます。空欄なら最後。保存すると1から振り直します。"),
+    )
+
+    class Meta:
+        model = ProgressNote
+        fields = ("position", "text", "bulleted")
+        widgets: ClassVar = {"text": forms.Textarea(attrs={"rows": 2, "cols": 80})}
+
+    def clean_position(self) -> int:
+        # An empty position means "append": larger than any renumbered position.
+        position = self.cleaned_data["position"]
+        return 10_000 if position is None else position
+
+
+class ProgressNoteInline(admin.TabularInline):
+    model = ProgressNote
+    form = ProgressNoteForm
+    extra = 1
+    verbose_name = _("取組状況")
+    verbose_name_plural = _("取組状況(上から順に表示されます)")
+
+
+class AssessmentForm(forms.ModelForm):
+    """Rating and footnote; the footnote must be one of the same report's footnotes."""
+
+    class Meta:
+        model = Assessment
+        fields = ("rating", "footnote")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.sub_item_id:
+            return
+        report = self.instance.sub_item.pledge.chapter.report
+        if "rating" in self.fields:
+            # "A 完了" rather than the bare label; blank only where it is allowed (drafts).
+            choices = [(code, f"{code} {label}") for code, label in Rating.choices]
+            if not report.is_published:
+                choices.insert(0, ("", gettext("未評価")))
+            self.fields["rating"].choices = choices
+        if "footnote" in self.fields:
+            self.fields["footnote"].queryset = Footnote.objects.filter(report=report)
+
+    def clean_rating(self) -> str:
+        rating = self.cleaned_data["rating"]
+        if not rating and self.instance.sub_item_id:
+            report = self.instance.sub_item.pledge.chapter.report
+            if report.is_published:
+                raise forms.ValidationError(
+                    _("公開中の報告では評価を空欄にできません。A〜D から選んでください。")
+                )
+        return rating
+
+
+def set_rating_action(code: str, label: str):
+    """An admin action setting the rating ``code`` on the selected assessments."""
+
+    @admin.action(
+        permissions=["change"],
+        description=format_lazy(_("選択した項目の評価を「{code} {label}」にする"), code=code,
+                                label=label),
+    )
+    def action(modeladmin: AssessmentAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+        modeladmin.set_rating(request, queryset, code)
+
+    action.__name__ = f"set_rating_{code}"
+    return action
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(HistoryAdmin):
+    form = AssessmentForm
+    inlines = (ProgressNoteInline,)
+    list_display = ("report_month", "chapter_number", "pledge_title", "sub_item_title",
+                    "rating_code", "footnote_marker", "updated_at")
+    list_display_links = ("sub_item_title",)
+    list_filter = (ReportFilter, ChapterFilter, RatingFilter)
+    list_select_related = (REPORT_PATH, "footnote")
+    list_per_page = 100
+    search_fields = (
+        "sub_item__title", "sub_item__content", "sub_item__pledge__title",
+        "sub_item__pledge__field", "sub_item__pledge__chapter__title", "notes__text",
+    )
+    search_help_text = _("項目名・内容・公約名・章名・取組状況から探します。")
+    actions = tuple(set_rating_action(code, label) for code, label in Rating.choices)
+    radio_fields: ClassVar = {"rating": admin.HORIZONTAL}
+    readonly_fields = ("report_month", "chapter_title", "pledge_title", "sub_item_title",
+                       "sub_item_content", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("report_month", "chapter_title", "pledge_title", "sub_item_title",
+                           "sub_item_content")}),
+        (_("評価"), {"fields": ("rating", "footnote", "updated_at")}),
+    )
+    object_history_template = "admin/pledges/assessment/object_history.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
+        return super().get_queryset(request).select_related(REPORT_PATH, "footnote")
+
+    # Assessments exist exactly once per sub-item: created by imports, copies and SubItemAdmin.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("進捗報告"), ordering="sub_item__pledge__chapter__report__as_of")
+    def report_month(self, obj: Assessment) -> str:
+        report = obj.sub_item.pledge.chapter.report
+        if report.is_published:
+            return report.month
+        return format_html("{} <strong>({})</strong>", report.month, report.get_status_display())
+
+    @admin.display(description=_("章"), ordering="sub_item__pledge__chapter__number")
+    def chapter_number(self, obj: Assessment) -> str:
+        return gettext("第%(number)s章") % {"number": obj.sub_item.pledge.chapter.number}
+
+    @admin.display(description=_("章"))
+    def chapter_title(self, obj: Assessment) -> str:
+        return str(obj.sub_item.pledge.chapter)
+
+    @admin.display(description=_("公約"), ordering="sub_item__pledge__number")
+    def pledge_title(self, obj: Assessment) -> str:
+        return str(obj.sub_item.pledge)
+
+    @admin.display(description=_("項目"), ordering="sub_item__position")
+    def sub_item_title(self, obj: Assessment) -> str:
+        return f"{obj.sub_item.marker}{obj.sub_item.title}"
+
+    @admin.display(description=_("内容"))
+    def sub_item_content(self, obj: Assessment) -> str:
+        return obj.sub_item.content
+
+    @admin.display(description=_("評価"), ordering="rating")
+    def rating_code(self, obj: Assessment) -> str:
+        return f"{obj.rating} {obj.get_rating_display()}" if obj.rating else gettext("未評価")
+
+    @admin.display(description=_("注記"), ordering="footnote__marker")
+    def footnote_marker(self, obj: Assessment) -> str:
+        return obj.footnote.marker if obj.footnote else ""
+
+    def save_model(self, request: HttpRequest, obj: Assessment, form, change: bool) -> None:
+        # Saving an unchanged form would add an empty "changed" row to the history and move
+        # updated_at, which the public pages show as the item's last update.
+        if form.has_changed() or not change:
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        renumber_notes(form.instance)
+        if not form.has_changed() and any(formset.has_changed() for formset in formsets):
+            form.instance.save(update_fields=["updated_at"])  # the notes changed: touch it
+
+    def set_rating(self, request: HttpRequest, queryset: QuerySet[Assessment], code: str) -> None:
+        """Set ``code`` on the selected assessments that differ, with one history row each."""
+        now = timezone.now()
+        changed = []
+        for assessment in queryset.select_related(None).order_by("pk"):
+            if assessment.rating != code:
+                assessment.rating = code
+                assessment.updated_at = now
+                changed.append(assessment)
+        # QuerySet.update() would bypass simple-history; this writes the history rows too.
+        bulk_update_with_history(
+            changed, Assessment, ["rating", "updated_at"], batch_size=500,
+            default_user=request.user, default_change_reason=f"bulk rating {code}",
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d件の評価を「%(rating)s」にしました。",
+                "%(count)d件の評価を「%(rating)s」にしました。",
+                len(changed),
+            ) % {"count": len(changed), "rating": f"{code} {Rating(code).label}"},
+            messages.SUCCESS,
+        )
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        extra_context = {**(extra_context or {}), "note_changes": note_changes(unquote(object_id))}
+        return super().history_view(request, object_id, extra_context)
+
+
+def renumber_notes(assessment: Assessment) -> None:
+    """Positions 1, 2, … in the order staff gave (ties keep their age); saves only moved notes."""
+    notes = assessment.notes.order_by("position", "id")
+    for index, note in enumerate(notes, start=1):
+        if note.position != index:
+            note.position = index
+            note.save(update_fields=["position"])
+
+
+class NoteChange(NamedTuple):
+    when: object
+    user: object
+    kind: str  # "+" created, "~" changed, "-" deleted
+    reason: str | None
+    text: str
+    changes: list[tuple[str, object, object]]
+
+
+def note_changes(assessment_id: str, limit: int = 200) -> list[NoteChange]:
+    """The progress-note history of an assessment, newest first, with old → new per field."""
+    records = list(
+        ProgressNote.history.filter(assessment_id=assessment_id)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")[:limit]
+    )
+    fields = [ProgressNote._meta.get_field(name) for name in ("position", "text", "bulleted")]
+    previous: dict[int, object] = {}
+    result = []
+    for record in records:
+        before = previous.get(record.id)
+        changes = [
+            (field.verbose_name, getattr(before, field.name), getattr(record, field.name))
+            for field in fields
+            if before is not None and getattr(before, field.name) != getattr(record, field.name)
+        ]
+        previous[record.id] = record
+        result.append(NoteChange(record.history_date, record.history_user,
+                                 record.history_type, record.history_change_reason,
+                                 record.text, changes))
+    return result[::-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports: drafts, copying and publishing
+
+class CopyToDraftForm(forms.Form):
+    month = forms.CharField(
+        label=_("新しい報告の年月"), max_length=7,
+        help_text=_(
+            "YYYY-MM の形で入力します(例: 2023-03)。公開中の最新の報告より後の月にします。"
+        ),
+    )
+
+    def clean_month(self):
+        value = self.cleaned_data["month"].strip()
+        as_of = parse_month(value)
+        if as_of is None:
+            raise forms.ValidationError(
+                _("「%(value)s」は年月として読めません。2023-03 のように入力してください。"),
+                params={"value": value},
+            )
+        existing = Report.objects.filter(as_of=as_of).first()
+        if existing is not None:
+            raise forms.ValidationError(
+                _("%(label)s(%(month)s)の報告はすでにあります(%(status)s)。1か月に1つの報告だけ作れます。"),
+                params={"label": existing.month_label, "month": existing.month,
+                        "status": existing.get_status_display()},
+            )
+        newest = Report.objects.latest_published()
+        if newest is not None and as_of <= newest.as_of:
+            raise forms.ValidationError(
+                _("公開中の最新の報告(%(label)s)より後の月を入力してください。"),
+                params={"label": newest.month_label},
+            )
+        return as_of
+
+
+class ObjectTool(NamedTuple):
+    """A button above a change form."""
+
+    url: str
+    label: str
+
+
+class StatedTotalInline(admin.TabularInline):
+    model = StatedTotal
+    fields = ("rating", "count", "percent")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _(
+        "元ファイルに印刷された集計(比較用。このサイトの数字は評価から計算します)"
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(HistoryAdmin):
+    list_display = ("month", "label", "title", "status", "published_at", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("title",)
+    fields = ("as_of", "title", "status", "published_at", "source_name", "source_sha256",
+              "created_at", "updated_at")
+    readonly_fields = ("as_of", "status", "published_at", "source_name", "source_sha256",
+                       "created_at", "updated_at")
+    inlines = (StatedTotalInline,)
+    actions = ("copy_to_draft", "publish_selected")
+    formfield_overrides: ClassVar = {
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 80})}
+    }
+
+    def view_on_site(self, obj: Report) -> str | None:
+        # A draft's public URL is a 404 until it is published.
+        return obj.get_absolute_url() if obj.is_published else None
+
+    @admin.display(description=_("年月"), ordering="as_of")
+    def month(self, obj: Report) -> str:
+        return obj.month
+
+    @admin.display(description=_("時点"), ordering="as_of")
+    def label(self, obj: Report) -> str:
+        return gettext("%(label)s現在") % {"label": obj.month_label}
+
+    # Reports come from an import or from copying a published report, never from an empty form.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_copy_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("pledges.add_report")
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("pledges.change_report")
+
+    # -- extra pages and buttons ---------------------------------------------------------------
+
+    def get_urls(self):
+        return self.report_urls() + super().get_urls()
+
+    def report_urls(self) -> list:
+        """Extra report pages under ``/admin/pledges/report/<id>/…`` (staff login required)."""
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/copy/", view(self.copy_view), name="pledges_report_copy"),
+            path("<path:object_id>/publish/", view(self.publish_view),
+                 name="pledges_report_publish"),
+        ]
+
+    def report_tools(self, request: HttpRequest, report: Report) -> list[ObjectTool]:
+        """Buttons above the change form of ``report`` that ``request.user`` may use."""
+        tools = [ObjectTool(
+            reverse("admin:pledges_assessment_changelist") + f"?report={report.month}",
+            gettext("この報告の評価と取組状況"),
+        )]
+        tools.append(ObjectTool(reverse("pledges_xlsx:download", args=[report.pk]),
+                                gettext("Excelをダウンロード")))
+        if request.user.has_perm("pledges.change_assessment"):
+            tools.append(ObjectTool(reverse("pledges_xlsx:upload", args=[report.pk]),
+                                    gettext("Excelで更新")))
+        if report.is_published and self.has_copy_permission(request):
+            tools.append(ObjectTool(reverse("admin:pledges_report_copy", args=[report.pk]),
+                                    gettext("次の報告の下書きを作る")))
+        if not report.is_published and self.has_publish_permission(request):
+            tools.append(ObjectTool(reverse("admin:pledges_report_publish", args=[report.pk]),
+                                    gettext("公開する")))
+        return tools
+
+    def report_list_tools(self, request: HttpRequest) -> list[ObjectTool]:
+        """Buttons above the report list (none yet; e.g. an upload page would go here)."""
+        return []
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "report_tools": self.report_list_tools(request)}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        report = self.get_object(request, unquote(object_id))
+        tools = self.report_tools(request, report) if report is not None else []
+        extra_context = {**(extra_context or {}), "report_tools": tools}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def report_page(self, request: HttpRequest, template: str, title: str, report: Report,
+                    **context) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts, "title": title, "report": report, **context,
+        }
+        return TemplateResponse(request, f"admin/pledges/report/{template}", context)
+
+    def copy_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET: the month form; POST: copy the published report into a draft for that month."""
+        if not self.has_copy_permission(request):
+            raise PermissionDenied
+        source = self.get_object(request, unquote(object_id))
+        if source is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not source.is_published:
+            self.message_user(request, gettext("複製できるのは公開中の報告だけです。"),
+                              messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:pledges_report_change", args=[source.pk]))
+        form = CopyToDraftForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                draft = publishing.copy_to_draft(source, form.cleaned_data["month"],
+                                                 user=request.user)
+            except publishing.PublishingError as error:
+                form.add_error("month", str(error))
+            else:
+                self.log_addition(request, draft, f"copy of {source.month}")
+                self.message_user(
+                    request,
+                    gettext("%(source)s を複製して下書き %(draft)s を作りました。評価と取組状況を"
+                            "更新してから公開してください。") % {"source": source, "draft": draft},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:pledges_report_change", args=[draft.pk])
+                )
+        return self.report_page(request, "copy_to_draft.html", gettext("次の報告の下書きを作る"),
+                                source, form=form)
+
+    def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET: confirm (listing unrated sub-items, if any); POST: publish the draft."""
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        report = self.get_object(request, unquote(object_id))
+        if report is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        change_url = reverse("admin:pledges_report_change", args=[report.pk])
+        if report.is_published:
+            self.message_user(request, gettext("%(report)s はすでに公開されています。")
+                              % {"report": report}, messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        if request.method == "POST":
+            try:
+                publishing.publish(report, user=request.user)
+            except publishing.PublishingError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.log_change(request, report, "publish")
+                self.message_user(
+                    request, gettext("%(report)s を公開しました。") % {"report": report},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        unrated = list(publishing.unrated_sub_items(report))
+        return self.report_page(request, "publish.html", gettext("下書きを公開する"), report,
+                                unrated=unrated, assessment_admin_url=reverse(
+                                    "admin:pledges_assessment_changelist"))
+
+    # -- actions -------------------------------------------------------------------------------
+
+    @admin.action(
+        permissions=["copy"], description=_("選択した公開中の報告を複製して次の報告の下書きを作る")
+    )
+    def copy_to_draft(self, request: HttpRequest, queryset: QuerySet[Report]):
+        reports = list(queryset[:2])
+        if len(reports) != 1:
+            self.message_user(request, gettext("複製する報告を1つだけ選んでください。"),
+                              messages.ERROR)
+            return None
+        return HttpResponseRedirect(reverse("admin:pledges_report_copy", args=[reports[0].pk]))
+
+    @admin.action(permissions=["publish"], description=_("選択した下書きを公開する"))
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        for report in queryset.order_by("as_of"):
+            try:
+                publishing.publish(report, user=request.user)
+            except publishing.PublishingError as error:
+                self.message_user(request, f"{report}: {error}", messages.ERROR)
+            else:
+                self.log_change(request, report, "publish")
+                self.message_user(
+                    request, gettext("%(report)s を公開しました。") % {"report": report},
+                    messages.SUCCESS,
+                )
+
+
+# ---------------------------------------------------------------------------------------------
+# Structure: view-only for editors, editable by superusers
+
+@admin.register(Chapter)
+class ChapterAdmin(HistoryAdmin):
+    list_display = ("__str__", "report")
+    list_filter = (report_filter("report"),)
+    list_select_related = ("report",)
+    search_fields = ("title",)
+
+
+@admin.register(Pledge)
+class PledgeAdmin(HistoryAdmin):
+    list_display = ("__str__", "chapter", "report_month")
+    list_filter = (report_filter("chapter__report"), chapter_filter("chapter"))
+    list_select_related = ("chapter__report",)
+    search_fields = ("title", "field")
+
+    @admin.display(description=_("進捗報告"), ordering="chapter__report__as_of")
+    def report_month(self, obj: Pledge) -> str:
+        return obj.chapter.report.month
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "chapter":
+            kwargs["queryset"] = Chapter.objects.select_related("report")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(SubItem)
+class SubItemAdmin(HistoryAdmin):
+    list_display = ("code_and_title", "pledge", "report_month", "rating")
+    list_filter = (report_filter("pledge__chapter__report"), chapter_filter("pledge__chapter"))
+    list_select_related = ("pledge__chapter__report", "assessment")
+    search_fields = ("title", "content", "pledge__title")
+    readonly_fields = ("assessment_link",)
+    raw_id_fields = ("pledge",)
+
+    @admin.display(description=_("項目"), ordering="position")
+    def code_and_title(self, obj: SubItem) -> str:
+        return f"{obj.code}{obj.title}"
+
+    @admin.display(description=_("進捗報告"), ordering="pledge__chapter__report__as_of")
+    def report_month(self, obj: SubItem) -> str:
+        return obj.pledge.chapter.report.month
+
+    @admin.display(description=_("評価"))
+    def rating(self, obj: SubItem) -> str:
+        assessment = getattr(obj, "assessment", None)
+        return assessment.get_rating_display() if assessment else ""
+
+    @admin.display(description=_("評価と取組状況"))
+    def assessment_link(self, obj: SubItem) -> str:
+        assessment = getattr(obj, "assessment", None)
+        if assessment is None:
+            return ""
+        url = reverse("admin:pledges_assessment_change", args=[assessment.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("評価と取組状況を編集する"))
+
+    def save_model(self, request: HttpRequest, obj: SubItem, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # Every sub-item has exactly one assessment; a new one starts unrated.
+            Assessment.objects.get_or_create(sub_item=obj)
+
+
+@admin.register(Footnote)
+class FootnoteAdmin(HistoryAdmin):
+    list_display = ("marker", "text", "report")
+    list_filter = (report_filter("report"),)
+    list_select_related = ("report",)
+    search_fields = ("text",)

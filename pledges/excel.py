@@ -1,0 +1,953 @@
+"""The report as a workbook in the city's layout, as CSV/JSON open data, and the workbook back in.
+
+Export is two steps (STYLE rule 9): ``report_rows`` reads a report in a constant number of
+queries and returns plain ``ItemRow``s (one per sub-item, carrying its chapter and pledge); the
+renderers (``render_xlsx``, ``render_csv``, ``render_json``) only turn those rows into a format.
+
+Import is the way back for the ``一覧`` sheet only: ``plan_import`` reads an edited workbook,
+matches its rows to the report strictly by position (the codes in column A), and returns an
+``ImportPlan`` of the sub-items whose 評価 or 取組状況 changed, old → new — or raises
+``WorkbookError`` listing every problem with its cell. Nothing is written until ``apply_plan``,
+which applies a plan in one transaction with history, after checking that nothing changed in
+the database since the plan was made.
+
+The ``一覧`` sheet, row by row::
+
+    1  title with the as-of month (merged A:E)
+    2  legend: A 完了 B 実施中 C 着手 D 未着手 (merged A:E)
+    3  番号 | 項目 | 内容 | 取組状況 | 評価          header, repeated on every printed page
+    4… 第1章 | chapter title                          chapter row
+       1     | 【分野】pledge title                     pledge row
+       1①   | ①title | 内容 | ・note⏎・note | A 完了   sub-item row (E may be "※1 C 着手")
+       (blank row, then the footnotes: ※1 | text)
+
+Only 取組状況 (D) and 評価 (E) of sub-item rows may be edited; every other cell must come back
+as exported. The ``集計`` sheet is output only: an uploaded workbook's totals are never read.
+
+Every cell that comes from the data is written as a string (never a formula, whatever it starts
+with), and characters XML cannot carry (a CR, control characters) use the OOXML ``_xHHHH_``
+escape, which Excel decodes; ``cell_text`` decodes it when reading back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import MultiCellRange
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from . import stats, table_format
+from .models import Assessment, Footnote, ProgressNote, Report, SubItem
+from .table_format import NOTE_BULLET, RATING_LABELS, circled_number
+
+LIST_SHEET = "一覧"
+SUMMARY_SHEET = "集計"
+HEADER = ("番号", "項目", "内容", "取組状況", "評価")
+HEADER_ROW = 3
+HEADER_SEARCH_ROWS = 10  # the import finds the header within these, should rows move a little
+COLUMN_WIDTHS = {"A": 7, "B": 32, "C": 58, "D": 64, "E": 14}
+NOTES_COLUMN = "D"
+RATING_COLUMN = "E"
+FONT_NAME = "Yu Gothic"  # Excel maps it to 游ゴシック; charset 128 marks the font as Japanese
+FONT_CHARSET = 128
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+CSV_HEADER = ("章", "公約番号", "公約", "項目", "内容", "取組状況", "評価", "注記")
+
+
+# --------------------------------------------------------------------------------------------
+# Rows: the one read of a report every export and the import start from
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One sub-item with its chapter and pledge, as plain values."""
+
+    sub_item_id: int
+    chapter_number: int
+    chapter_title: str
+    pledge_number: int
+    pledge_field: str
+    pledge_title: str
+    position: int
+    title: str
+    content: str
+    notes: tuple[str, ...]
+    notes_bulleted: bool
+    rating: str  # A–D, or "" while a draft leaves it open
+    footnote: str  # a marker like ※1, or ""
+
+    @property
+    def marker(self) -> str:
+        return circled_number(self.position)
+
+    @property
+    def code(self) -> str:
+        """``4①``."""
+        return f"{self.pledge_number}{self.marker}"
+
+    @property
+    def chapter_code(self) -> str:
+        return f"第{self.chapter_number}章"
+
+    @property
+    def chapter_label(self) -> str:
+        return f"{self.chapter_code} {self.chapter_title}"
+
+    @property
+    def pledge_label(self) -> str:
+        return f"【{self.pledge_field}】{self.pledge_title}"
+
+    @property
+    def item_label(self) -> str:
+        return self.marker + self.title
+
+    @property
+    def notes_text(self) -> str:
+        return notes_cell(self.notes, self.notes_bulleted)
+
+    @property
+    def rating_text(self) -> str:
+        """``A 完了`` (no footnote marker), or "" when unrated."""
+        return _rating_text(self.rating)
+
+    @property
+    def rating_cell(self) -> str:
+        """What the 評価 column shows: ``A 完了`` or ``※1 C 着手``."""
+        if not self.rating:
+            return self.footnote
+        return table_format.rating_cell(self.rating, self.footnote or None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as open data (JSON)."""
+        return {
+            "chapter": self.chapter_number,
+            "chapter_title": self.chapter_title,
+            "pledge": self.pledge_number,
+            "pledge_field": self.pledge_field,
+            "pledge_title": self.pledge_title,
+            "sub_item": self.position,
+            "code": self.code,
+            "title": self.title,
+            "content": self.content,
+            "notes": list(self.notes),
+            "rating": self.rating or None,
+            "rating_label": RATING_LABELS[self.rating] if self.rating else None,
+            "footnote": self.footnote or None,
+        }
+
+    def csv_row(self) -> tuple[str, ...]:
+        """The row under ``CSV_HEADER``."""
+        return (
+            self.chapter_label,
+            str(self.pledge_number),
+            self.pledge_label,
+            self.item_label,
+            self.content,
+            self.notes_text,
+            self.rating_text,
+            self.footnote,
+        )
+
+
+@dataclass(frozen=True)
+class ReportRows:
+    """A report read for export: its sub-items in order and its footnotes (marker, text)."""
+
+    report: Report
+    items: tuple[ItemRow, ...]
+    footnotes: tuple[tuple[str, str], ...]
+
+
+def report_rows(report: Report) -> ReportRows:
+    """Read ``report`` in three queries, whatever its size (sub-items, notes, footnotes).
+
+    Plain values rather than model instances: a 10,000-item report is read several times faster.
+    """
+    notes: dict[int, list[tuple[str, bool]]] = defaultdict(list)
+    for assessment_id, text, bulleted in (
+        ProgressNote.objects.filter(assessment__sub_item__pledge__chapter__report=report)
+        .order_by("assessment_id", "position", "id")
+        .values_list("assessment_id", "text", "bulleted")
+    ):
+        notes[assessment_id].append((text, bulleted))
+    sub_items = (
+        SubItem.objects.filter(pledge__chapter__report=report)
+        .order_by("pledge__chapter__number", "pledge__number", "position")
+        .values_list(
+            "pk", "pledge__chapter__number", "pledge__chapter__title", "pledge__number",
+            "pledge__field", "pledge__title", "position", "title", "content",
+            "assessment__pk", "assessment__rating", "assessment__footnote__marker",
+        )
+    )
+    items = []
+    for (pk, chapter_number, chapter_title, pledge_number, pledge_field, pledge_title, position,
+         title, content, assessment_id, rating, footnote) in sub_items:
+        item_notes = notes.get(assessment_id, [])
+        items.append(
+            ItemRow(
+                sub_item_id=pk,
+                chapter_number=chapter_number,
+                chapter_title=chapter_title,
+                pledge_number=pledge_number,
+                pledge_field=pledge_field,
+                pledge_title=pledge_title,
+                position=position,
+                title=title,
+                content=content,
+                notes=tuple(text for text, _ in item_notes),
+                notes_bulleted=all(bulleted for _, bulleted in item_notes),
+                rating=rating or "",
+                footnote=footnote or "",
+            )
+        )
+    footnotes = tuple(
+        Footnote.objects.filter(report=report).order_by("pk").values_list("marker", "text")
+    )
+    return ReportRows(report=report, items=tuple(items), footnotes=footnotes)
+
+
+def notes_cell(notes: Sequence[str], bulleted: bool = True) -> str:
+    """The 取組状況 cell: one note per line, each with its ・ unless the city printed none."""
+    prefix = NOTE_BULLET if bulleted else ""
+    return "\n".join(prefix + note for note in notes)
+
+
+def parse_notes_cell(text: str) -> tuple[tuple[str, ...], bool]:
+    """(notes, bulleted) of a 取組状況 cell; the inverse of ``notes_cell``.
+
+    One note per non-blank line; a leading ・ is the bullet, not text. Lines without any ・ are
+    unbulleted notes (as the city printed a few); a line added without ・ among bulleted ones is
+    taken as one more bulleted note.
+    """
+    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = [line for line in lines if line]
+    if not lines:
+        return (), True
+    bulleted = any(line.startswith(NOTE_BULLET) for line in lines)
+    if not bulleted:
+        return tuple(lines), False
+    return tuple(line.removeprefix(NOTE_BULLET).strip() for line in lines), True
+
+
+# --------------------------------------------------------------------------------------------
+# Cell text: literal strings only, escaped so that every character survives
+
+
+_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f]")  # all control characters but tab and LF
+_ESCAPE_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell_text(value: str) -> str:
+    """``value`` in OOXML string escaping: ``_xHHHH_`` for control characters, ``_x005F`` for
+    text that would otherwise read as such an escape."""
+    value = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", value)
+    return _UNSAFE_CHARS.sub(lambda match: f"_x{ord(match.group()):04X}_", value)
+
+
+def cell_text(value: object) -> str:
+    """A cell's value as the text it stands for ("" for an empty cell).
+
+    Decodes ``_xHHHH_`` escapes (openpyxl leaves them as they are in the file); whole numbers
+    typed into a text column come back without ``.0``.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if not isinstance(value, str):
+        return str(value)
+    if "_x" not in value:
+        return value
+    return _ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), value)
+
+
+def set_text(cell, value: str) -> None:
+    """Write ``value`` as a literal string, never a formula.
+
+    openpyxl turns a string starting with ``=`` into a formula, so the type is forced back to
+    string; a value Excel would read as a formula when edited also gets the quote prefix.
+    """
+    cell.value = escape_cell_text(value)
+    cell.data_type = "s"
+    if value.startswith(FORMULA_TRIGGERS):
+        cell.quotePrefix = True
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+
+
+def sheet_lines(items: Sequence[ItemRow]) -> Iterator[tuple[str, ItemRow]]:
+    """The ``一覧`` table rows in order: ("chapter", first item of the chapter), ("pledge", …),
+    ("item", item). Shared by the renderer and the import so both agree on the layout."""
+    chapter = pledge = None
+    for item in items:
+        if item.chapter_number != chapter:
+            chapter = item.chapter_number
+            yield "chapter", item
+        if item.pledge_number != pledge:
+            pledge = item.pledge_number
+            yield "pledge", item
+        yield "item", item
+
+
+def line_code(kind: str, item: ItemRow) -> str:
+    """Column A of a table row: ``第1章``, ``1`` or ``1①``."""
+    return {"chapter": item.chapter_code, "pledge": str(item.pledge_number), "item": item.code}[
+        kind
+    ]
+
+
+def _fixed_cells(kind: str, item: ItemRow) -> dict[str, str]:
+    """The cells of a table row that the import must find unchanged."""
+    if kind == "chapter":
+        return {"A": item.chapter_code, "B": item.chapter_title}
+    if kind == "pledge":
+        return {"A": str(item.pledge_number), "B": item.pledge_label}
+    return {"A": item.code, "B": item.item_label, "C": item.content}
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a fixed-pitch rendering: full-width characters count two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _styles() -> dict[str, NamedStyle]:
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+
+    def style(
+        name: str, *, size: int = 10, bold: bool = False, wrap: bool = True,
+        fill: str | None = None, boxed: bool = True, horizontal: str = "general",
+    ) -> NamedStyle:
+        named = NamedStyle(name=f"pledges_{name}")
+        named.font = Font(name=FONT_NAME, charset=FONT_CHARSET, size=size, bold=bold)
+        named.alignment = Alignment(vertical="top", wrap_text=wrap, horizontal=horizontal)
+        if boxed:
+            named.border = border
+        if fill:
+            named.fill = PatternFill("solid", fgColor=fill)
+        return named
+
+    return {
+        "title": style("title", size=14, bold=True, wrap=False, boxed=False),
+        "legend": style("legend", wrap=False, boxed=False),
+        "header": style("header", bold=True, fill="D9E1F2", horizontal="center"),
+        "chapter": style("chapter", size=11, bold=True, wrap=False, fill="FCE4D6"),
+        "pledge": style("pledge", bold=True, wrap=False, fill="F2F2F2"),
+        "text": style("text"),
+        "rating": style("rating", horizontal="center"),
+        "footnote": style("footnote", boxed=False),
+        "number": style("number", wrap=False),
+        "percent": style("percent", wrap=False),
+    }
+
+
+def render_xlsx(rows: ReportRows, summary: stats.ReportSummary) -> bytes:
+    """The workbook (``一覧`` and ``集計``) as .xlsx bytes. Pure: no queries."""
+    workbook = Workbook()
+    styles = _styles()
+    for named in styles.values():
+        workbook.add_named_style(named)
+    sheet = workbook.active
+    sheet.title = LIST_SHEET
+    _write_list(sheet, rows)
+    _write_summary(workbook.create_sheet(SUMMARY_SHEET), rows.report, summary)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _write_list(sheet: Worksheet, rows: ReportRows) -> None:
+    report = rows.report
+    last_column = get_column_letter(len(HEADER))
+    sheet["A1"].style = "pledges_title"
+    set_text(sheet["A1"], report.title)
+    sheet.merge_cells(f"A1:{last_column}1")
+    sheet["A2"].style = "pledges_legend"
+    legend = "　".join(f"{code} {label}" for code, label in RATING_LABELS.items())
+    set_text(sheet["A2"], f"評価　{legend}")
+    sheet.merge_cells(f"A2:{last_column}2")
+    for column, label in enumerate(HEADER, start=1):
+        cell = sheet.cell(row=HEADER_ROW, column=column)
+        cell.style = "pledges_header"
+        set_text(cell, label)
+
+    row = HEADER_ROW
+    rating_rows: dict[str, list[int]] = defaultdict(list)  # footnote marker → rows
+    for kind, item in sheet_lines(rows.items):
+        row += 1
+        style = {"chapter": "pledges_chapter", "pledge": "pledges_pledge"}.get(kind, "pledges_text")
+        values = _fixed_cells(kind, item)
+        if kind == "item":
+            values |= {NOTES_COLUMN: item.notes_text, RATING_COLUMN: item.rating_cell}
+            rating_rows[item.footnote].append(row)
+        for column in "ABCDE":
+            cell = sheet[f"{column}{row}"]
+            # The style first: assigning a named style resets the quote prefix set_text may add.
+            cell.style = "pledges_rating" if kind == "item" and column == RATING_COLUMN else style
+            if column in values:
+                set_text(cell, values[column])
+    last_row = row
+
+    for footnote, ratings_rows in rating_rows.items():
+        sheet.add_data_validation(_rating_validation(footnote, ratings_rows, report))
+
+    row += 1
+    total_width = sum(COLUMN_WIDTHS[column] for column in "BCDE")
+    for marker, text in rows.footnotes:
+        row += 1
+        sheet[f"A{row}"].style = sheet[f"B{row}"].style = "pledges_footnote"
+        set_text(sheet[f"A{row}"], marker)
+        set_text(sheet[f"B{row}"], text)
+        sheet.merge_cells(f"B{row}:{last_column}{row}")
+        # Excel does not fit the height of merged cells itself.
+        lines = -(-display_width(text) // total_width)
+        sheet.row_dimensions[row].height = 15 * max(lines, 1)
+
+    for column, width in COLUMN_WIDTHS.items():
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = f"C{HEADER_ROW + 1}"
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.print_area = f"A1:{last_column}{max(row, last_row)}"
+    _page_setup(sheet)
+
+
+def _rating_validation(footnote: str, rows: list[int], report: Report) -> DataValidation:
+    """A drop-down of the four ratings for ``rows``, keeping their footnote marker."""
+    prefix = f"{footnote} " if footnote else ""
+    choices = ",".join(f"{prefix}{code} {label}" for code, label in RATING_LABELS.items())
+    validation = DataValidation(
+        type="list",
+        formula1=f'"{choices}"',
+        allow_blank=not report.is_published,
+        showErrorMessage=True,
+        errorTitle="評価",
+        error="評価は " + "・".join(f"{c} {label}" for c, label in RATING_LABELS.items())
+        + " から選んでください。",
+    )
+    # One MultiCellRange built at once: DataValidation.add checks each new range against all
+    # the others, which is quadratic in the number of pledges.
+    validation.sqref = MultiCellRange(
+        " ".join(f"{RATING_COLUMN}{start}:{RATING_COLUMN}{end}" for start, end in _runs(rows))
+    )
+    return validation
+
+
+def _runs(numbers: list[int]) -> Iterator[tuple[int, int]]:
+    """Consecutive runs of ascending ``numbers`` as (first, last): [4, 5, 7] → (4, 5), (7, 7)."""
+    start = previous = numbers[0]
+    for number in numbers[1:]:
+        if number != previous + 1:
+            yield start, previous
+            start = number
+        previous = number
+    yield start, previous
+
+
+def _page_setup(sheet: Worksheet) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = "&P / &N"
+
+
+def _write_summary(sheet: Worksheet, report: Report, summary: stats.ReportSummary) -> None:
+    """Counts and percents per rating, overall then per chapter, as values (never formulas)."""
+    sheet["A1"].style = "pledges_title"
+    set_text(sheet["A1"], f"評価の集計【{report.month_label}現在】")
+    sheet["A2"].style = "pledges_legend"
+    set_text(sheet["A2"], "一覧の評価から計算した値です。")
+    show_unrated = summary.overall.unrated > 0
+    header = ["区分", "項目数"]
+    for code, label in RATING_LABELS.items():
+        header += [f"{code} {label}", "割合"]
+    if show_unrated:
+        header.append("未評価")
+    for column, label in enumerate(header, start=1):
+        cell = sheet.cell(row=4, column=column)
+        cell.style = "pledges_header"
+        set_text(cell, label)
+    lines = [("全体", summary.overall)] + [
+        (f"第{chapter.number}章 {chapter.title}", chapter.breakdown) for chapter in summary.chapters
+    ]
+    for row, (label, breakdown) in enumerate(lines, start=5):
+        sheet.cell(row=row, column=1).style = "pledges_text"
+        set_text(sheet.cell(row=row, column=1), label)
+        values: list[tuple[int | float, str]] = [(breakdown.total, "0")]
+        for figure in breakdown.ratings:
+            # The percent the city prints (rounded half-up to 0.01 %), so 8/60 shows 13.33%.
+            values += [(figure.count, "0"), (float(figure.percent / 100), "0.00%")]
+        if show_unrated:
+            values.append((breakdown.unrated, "0"))
+        for column, (value, number_format) in enumerate(values, start=2):
+            cell = sheet.cell(row=row, column=column, value=value)
+            cell.style = "pledges_number" if number_format == "0" else "pledges_percent"
+            cell.number_format = number_format
+    sheet.column_dimensions["A"].width = 34
+    for column in range(2, len(header) + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = 10
+    sheet.freeze_panes = "B5"
+    _page_setup(sheet)
+
+
+def render_csv(rows: ReportRows) -> bytes:
+    """UTF-8 with BOM (so Excel reads the Japanese), one line per sub-item under CSV_HEADER.
+
+    The text is kept exactly, as open data must be; the .xlsx is the download made safe to open
+    in a spreadsheet.
+    """
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(item.csv_row() for item in rows.items)
+    return ("\ufeff" + output.getvalue()).encode("utf-8")
+
+
+def render_json(rows: ReportRows, summary: stats.ReportSummary) -> dict[str, Any]:
+    """The whole report as one JSON-ready dict: metadata, recomputed summary, footnotes, items."""
+    report = rows.report
+    return {
+        "report": report.month,
+        "title": report.title,
+        "as_of": report.as_of.isoformat(),
+        "month_label": report.month_label,
+        "status": report.status,
+        "summary": {key: value for key, value in summary.as_dict().items() if key != "report"},
+        "footnotes": [{"marker": marker, "text": text} for marker, text in rows.footnotes],
+        "items": [item.as_dict() for item in rows.items],
+    }
+
+
+def export_xlsx(report: Report) -> bytes:
+    """``render_xlsx`` of ``report_rows``: four queries."""
+    return render_xlsx(report_rows(report), stats.report_summary(report))
+
+
+def download_name(report: Report, extension: str) -> tuple[str, str]:
+    """(ASCII fallback, Japanese name) for a download: iruma-pledges-2022-03.xlsx and
+    入間市公約進捗_2022-03.xlsx."""
+    return (
+        f"iruma-pledges-{report.month}.{extension}",
+        f"入間市公約進捗_{report.month}.{extension}",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Import: an edited 一覧 back into a plan
+
+
+class WorkbookError(Exception):
+    """The workbook cannot be applied to the report; ``errors`` lists each problem with its cell
+    (``一覧!E14: rating "E" is not one of A, B, C, D``)."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+class StalePlanError(Exception):
+    """The report changed after the plan was made; nothing was applied."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One sub-item whose 評価 or 取組状況 differs in the workbook, old → new."""
+
+    sub_item_id: int
+    code: str
+    title: str
+    row: int
+    old_rating: str
+    new_rating: str
+    old_notes: tuple[str, ...]
+    new_notes: tuple[str, ...]
+    old_bulleted: bool = True
+    new_bulleted: bool = True
+
+    @property
+    def rating_changed(self) -> bool:
+        return self.old_rating != self.new_rating
+
+    @property
+    def notes_changed(self) -> bool:
+        return self.old_notes != self.new_notes or (
+            bool(self.new_notes) and self.old_bulleted != self.new_bulleted
+        )
+
+    @property
+    def old_rating_text(self) -> str:
+        return _rating_text(self.old_rating)
+
+    @property
+    def new_rating_text(self) -> str:
+        return _rating_text(self.new_rating)
+
+    @property
+    def old_notes_text(self) -> str:
+        return notes_cell(self.old_notes, self.old_bulleted)
+
+    @property
+    def new_notes_text(self) -> str:
+        return notes_cell(self.new_notes, self.new_bulleted)
+
+
+def _rating_text(code: str) -> str:
+    return f"{code} {RATING_LABELS[code]}" if code else ""
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """What applying a workbook would change in a report; ``changes`` may be empty."""
+
+    report_id: int
+    month: str
+    sub_items: int
+    changes: tuple[Change, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (for the session between preview and confirm)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportPlan:
+        changes = tuple(
+            Change(
+                **{
+                    **change,
+                    "old_notes": tuple(change["old_notes"]),
+                    "new_notes": tuple(change["new_notes"]),
+                }
+            )
+            for change in data["changes"]
+        )
+        return cls(data["report_id"], data["month"], data["sub_items"], changes)
+
+
+_FOOTNOTE_PREFIX = re.compile(r"^(※\s*\d+)[ \u3000]*")
+_SPACES = re.compile(r"[ \u3000]+")
+
+
+def plan_import(data: bytes, report: Report) -> ImportPlan:
+    """Read an edited ``一覧`` sheet against ``report``; raise ``WorkbookError`` on any problem.
+
+    Rows are matched by position and must carry the codes the export gave them; a row added,
+    removed or reordered, or a changed fixed cell (番号, 項目, 内容), is refused, not guessed.
+    Three queries (the report's rows), no writes.
+    """
+    rows = report_rows(report)
+    # Enough for the header, every table row and some blank ones; a sheet swollen far beyond
+    # that is refused as a structure change without reading all of it.
+    max_row = HEADER_SEARCH_ROWS + 3 * len(rows.items) + 1000
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise WorkbookError([f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"])
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as error:  # openpyxl raises many kinds (zip, XML, key, value) for bad files
+        raise WorkbookError(
+            [f"the file is not an Excel workbook (.xlsx) that can be read: {_reason(error)}"]
+        ) from None
+    try:
+        if LIST_SHEET not in workbook.sheetnames:
+            found = ", ".join(workbook.sheetnames)
+            raise WorkbookError([f"the workbook has no sheet named {LIST_SHEET} (found: {found})"])
+        try:
+            table = list(
+                workbook[LIST_SHEET].iter_rows(min_row=1, max_row=max_row, max_col=len(HEADER))
+            )
+        except Exception as error:
+            raise WorkbookError(
+                [f"{LIST_SHEET}: the sheet cannot be read: {_reason(error)}"]
+            ) from None
+    finally:
+        workbook.close()
+    return _plan(table, rows)
+
+
+def _reason(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+@dataclass(frozen=True)
+class _SheetRow:
+    number: int
+    cells: dict[str, Any]  # column letter → openpyxl cell
+
+    def text(self, column: str) -> str:
+        cell = self.cells.get(column)
+        return cell_text(cell.value if cell is not None else None).strip()
+
+    def is_formula(self, column: str) -> bool:
+        cell = self.cells.get(column)
+        return cell is not None and getattr(cell, "data_type", None) == "f"
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.text(column) for column in self.cells)
+
+
+def _plan(table: list[tuple], rows: ReportRows) -> ImportPlan:
+    sheet_rows = [
+        _SheetRow(number, {get_column_letter(index): cell for index, cell in enumerate(cells, 1)})
+        for number, cells in enumerate(table, start=1)
+    ]
+    header_at = next(
+        (
+            index
+            for index, row in enumerate(sheet_rows[:HEADER_SEARCH_ROWS])
+            if tuple(row.text(column) for column in "ABCDE") == HEADER
+        ),
+        None,
+    )
+    if header_at is None:
+        raise WorkbookError(
+            [f"{LIST_SHEET}: the header row {' | '.join(HEADER)} is missing "
+             f"(row {HEADER_ROW} of an exported workbook)"]
+        )
+    body = []
+    for row in sheet_rows[header_at + 1 :]:
+        if row.text("A").startswith("※"):
+            break  # the footnotes under the table
+        if not row.empty:
+            body.append(row)
+
+    expected = list(sheet_lines(rows.items))
+    _check_structure(body, expected, rows.report)
+
+    errors: list[str] = []
+    changes: list[Change] = []
+    published = rows.report.is_published
+    for row, (kind, item) in zip(body, expected, strict=True):
+        for column, value in _fixed_cells(kind, item).items():
+            if row.is_formula(column) or row.text(column) != value.strip():
+                name = HEADER["ABCDE".index(column)]
+                errors.append(
+                    f"{LIST_SHEET}!{column}{row.number}: {name} of {line_code(kind, item)} was "
+                    f"changed; only 取組状況 ({NOTES_COLUMN}) and 評価 ({RATING_COLUMN}) "
+                    "can be edited"
+                )
+        if kind != "item":
+            errors += [
+                f"{LIST_SHEET}!{column}{row.number}: the {kind} row {line_code(kind, item)} has "
+                f"nothing in column {column}; it must stay empty"
+                for column in "CDE"
+                if column not in _fixed_cells(kind, item) and row.text(column)
+            ]
+            continue
+        for column in (NOTES_COLUMN, RATING_COLUMN):
+            if row.is_formula(column):
+                errors.append(
+                    f"{LIST_SHEET}!{column}{row.number}: a formula is not accepted here; "
+                    "type the text itself"
+                )
+        if row.is_formula(NOTES_COLUMN) or row.is_formula(RATING_COLUMN):
+            continue
+        notes, bulleted = parse_notes_cell(row.text(NOTES_COLUMN))
+        rating, problem = _read_rating(row.text(RATING_COLUMN), item, published)
+        if problem:
+            errors.append(f"{LIST_SHEET}!{RATING_COLUMN}{row.number}: {problem}")
+            continue
+        change = Change(
+            sub_item_id=item.sub_item_id,
+            code=item.code,
+            title=item.title,
+            row=row.number,
+            old_rating=item.rating,
+            new_rating=rating,
+            old_notes=item.notes,
+            new_notes=notes,
+            old_bulleted=item.notes_bulleted,
+            new_bulleted=bulleted,
+        )
+        if change.rating_changed or change.notes_changed:
+            changes.append(change)
+    if errors:
+        raise WorkbookError(errors)
+    return ImportPlan(
+        report_id=rows.report.pk,
+        month=rows.report.month,
+        sub_items=len(rows.items),
+        changes=tuple(changes),
+    )
+
+
+def _check_structure(
+    body: list[_SheetRow], expected: list[tuple[str, ItemRow]], report: Report
+) -> None:
+    """Refuse rows added, removed or reordered, naming the first row where the sheet departs."""
+    codes = [line_code(kind, item) for kind, item in expected]
+    if not codes:
+        raise WorkbookError([f"report {report.month} has no sub-items to update"])
+    known = set(codes)
+    for index, row in enumerate(body):
+        found = row.text("A")
+        if index >= len(codes):
+            raise WorkbookError(
+                [f"{LIST_SHEET}!A{row.number}: row {found or '(no code)'!s} comes after the last "
+                 f"sub-item {codes[-1]}; rows cannot be added"]
+            )
+        if found == codes[index]:
+            continue
+        if not found:
+            problem = (
+                f"a row without a code in column A where {codes[index]} was expected; "
+                "rows cannot be added"
+            )
+        elif found not in known:
+            problem = (
+                f'"{found}" does not exist in report {report.month} '
+                f"(expected {codes[index]} here)"
+            )
+        else:
+            problem = (
+                f"expected {codes[index]} here but found {found}; rows cannot be added, "
+                "removed or reordered"
+            )
+        raise WorkbookError([f"{LIST_SHEET}!A{row.number}: {problem}"])
+    if len(body) < len(codes):
+        after = body[-1].number + 1 if body else HEADER_ROW + 1
+        raise WorkbookError(
+            [f"{LIST_SHEET}!A{after}: the table ends here but {codes[len(body)]} and "
+             f"{len(codes) - len(body) - 1} more row(s) are missing; rows cannot be removed"]
+        )
+
+
+def _read_rating(text: str, item: ItemRow, published: bool) -> tuple[str, str | None]:
+    """(rating, None) or ("", what is wrong) for a 評価 cell like ``A 完了`` / ``※1 C 着手``.
+
+    The letter alone (``A``) is accepted; a label must be the letter's own.
+    """
+    letters = ", ".join(RATING_LABELS)
+    footnote = ""
+    if match := _FOOTNOTE_PREFIX.match(text):
+        footnote = re.sub(r"\s", "", match[1])
+        text = text[match.end() :]
+    if footnote != item.footnote:
+        return "", (
+            f'footnote marker "{footnote or "(none)"}" differs from the report\'s '
+            f'"{item.footnote or "(none)"}"; footnotes are changed in the admin, not by upload'
+        )
+    if not text:
+        if published:
+            return "", f"rating is empty; a published report needs one of {letters}"
+        return "", None
+    code, *rest = _SPACES.split(text, maxsplit=1)
+    if code not in RATING_LABELS:
+        return "", f'rating "{text}" is not one of {letters}'
+    if rest and rest[0] != RATING_LABELS[code]:
+        return "", (
+            f'rating "{text}": {rest[0]} is not the label of {code} '
+            f'(expected "{code} {RATING_LABELS[code]}")'
+        )
+    return code, None
+
+
+# --------------------------------------------------------------------------------------------
+# Applying a plan
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    ratings: int
+    notes: int
+
+
+def apply_plan(plan: ImportPlan, *, user=None, reason: str = "") -> ApplyResult:
+    """Apply ``plan`` in one transaction, recording history with ``user`` and ``reason``.
+
+    Checks first that every changed sub-item still has the plan's old values; raises
+    ``StalePlanError`` (and writes nothing) if any was edited meanwhile.
+    """
+    ids = [change.sub_item_id for change in plan.changes]
+    now = timezone.now()
+    with transaction.atomic():
+        assessments = {
+            assessment.sub_item_id: assessment
+            for assessment in Assessment.objects.select_for_update().filter(
+                sub_item_id__in=ids, sub_item__pledge__chapter__report_id=plan.report_id
+            )
+        }
+        notes: dict[int, list[ProgressNote]] = defaultdict(list)
+        for note in ProgressNote.objects.filter(assessment__in=assessments.values()).order_by(
+            "assessment_id", "position", "id"
+        ):
+            notes[note.assessment_id].append(note)
+
+        stale = []
+        for change in plan.changes:
+            assessment = assessments.get(change.sub_item_id)
+            current = notes.get(assessment.pk, []) if assessment else []
+            if (
+                assessment is None
+                or assessment.rating != change.old_rating
+                or tuple(note.text for note in current) != change.old_notes
+            ):
+                stale.append(change.code)
+        if stale:
+            raise StalePlanError(
+                f"report {plan.month} changed after the workbook was read "
+                f"({', '.join(stale)}); nothing was applied — upload the workbook again"
+            )
+
+        touched, updated_notes, new_notes, removed_notes = [], [], [], []
+        for change in plan.changes:
+            assessment = assessments[change.sub_item_id]
+            assessment.rating = change.new_rating
+            assessment.updated_at = now
+            touched.append(assessment)
+            if not change.notes_changed:
+                continue
+            current = notes.get(assessment.pk, [])
+            for position, text in enumerate(change.new_notes, start=1):
+                if position <= len(current):
+                    note = current[position - 1]
+                    if (note.text, note.position, note.bulleted) != (
+                        text, position, change.new_bulleted
+                    ):
+                        note.text, note.position = text, position
+                        note.bulleted = change.new_bulleted
+                        updated_notes.append(note)
+                else:
+                    new_notes.append(
+                        ProgressNote(assessment=assessment, position=position, text=text,
+                                     bulleted=change.new_bulleted)
+                    )
+            removed_notes += current[len(change.new_notes) :]
+
+        history = {"default_user": user, "default_change_reason": reason}
+        if touched:
+            bulk_update_with_history(touched, Assessment, ["rating", "updated_at"], **history)
+        if updated_notes:
+            bulk_update_with_history(
+                updated_notes, ProgressNote, ["text", "position", "bulleted"], **history
+            )
+        if new_notes:
+            bulk_create_with_history(new_notes, ProgressNote, **history)
+        for note in removed_notes:
+            note._history_user = user
+            note._change_reason = reason
+            note.delete()
+    return ApplyResult(
+        ratings=sum(change.rating_changed for change in plan.changes),
+        notes=sum(change.notes_changed for change in plan.changes),
+    )

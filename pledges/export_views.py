@@ -1,0 +1,58 @@
+"""Public downloads of a published report: the workbook in the city's layout, CSV and JSON.
+
+Kept apart from ``views`` (the HTML pages) so the page views stay small; both share
+``views.published_report``, so a draft is a 404 here exactly as on the pages.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from . import excel, stats
+from .models import Report
+from .views import published_report
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def content_disposition(report: Report, extension: str, disposition: str = "attachment") -> str:
+    """``attachment; filename="iruma-pledges-2022-03.xlsx"; filename*=UTF-8''…`` with the
+    Japanese name percent-encoded (RFC 6266), the ASCII one for clients that ignore it."""
+    ascii_name, name = excel.download_name(report, extension)
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _download(
+    report: Report, body: bytes, content_type: str, extension: str, disposition: str = "attachment"
+) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = content_disposition(report, extension, disposition)
+    return response
+
+
+@require_GET
+def export_xlsx(request: HttpRequest, month: str | None = None) -> HttpResponse:
+    """The published report for ``month`` (or the newest) as .xlsx; 404 for a draft."""
+    report = published_report(month)
+    return _download(report, excel.export_xlsx(report), XLSX_TYPE, "xlsx")
+
+
+@require_GET
+def export_csv(request: HttpRequest, month: str) -> HttpResponse:
+    """One line per sub-item, UTF-8 with BOM."""
+    report = published_report(month)
+    body = excel.render_csv(excel.report_rows(report))
+    return _download(report, body, "text/csv; charset=utf-8", "csv")
+
+
+@require_GET
+def export_json(request: HttpRequest, month: str) -> HttpResponse:
+    """The whole report as JSON, shown in the browser (inline) but saved under its name."""
+    report = published_report(month)
+    data = excel.render_json(excel.report_rows(report), stats.report_summary(report))
+    body = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+    return _download(report, body, "application/json; charset=utf-8", "json", "inline")

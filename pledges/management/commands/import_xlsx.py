@@ -1,0 +1,69 @@
+"""``manage.py import_xlsx FILE --report 2022-03 [--dry-run]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from pledges.excel import ImportPlan, StalePlanError, WorkbookError, apply_plan, plan_import
+
+from .export_xlsx import report_for
+
+
+class Command(BaseCommand):
+    help = (
+        "Take an edited workbook (sheet 一覧, as written by export_xlsx) back into a report, draft "
+        "or published. Only 取組状況 and 評価 of the sub-item rows may differ; rows are matched by "
+        "position and any added, removed or reordered row, changed fixed cell or unknown rating "
+        "is listed with its cell and nothing is applied. Changes are applied in one transaction "
+        "and recorded in the edit history. The 集計 sheet is never read."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", metavar="FILE", help="the edited .xlsx")
+        parser.add_argument("--report", required=True, metavar="YYYY-MM",
+                            help="the report the workbook was exported from")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="list the changes, write nothing")
+
+    def handle(self, *args, path: str, report: str, dry_run: bool, **options) -> None:
+        chosen = report_for(report)
+        try:
+            data = Path(path).read_bytes()
+        except OSError as error:
+            raise CommandError(f"{path}: cannot read: {error.strerror}") from None
+        try:
+            plan = plan_import(data, chosen)
+        except WorkbookError as error:
+            raise CommandError(
+                f"{path}: nothing applied, {len(error.errors)} problem(s):\n" + str(error)
+            ) from None
+        self.describe(plan)
+        if not plan.changes:
+            self.stdout.write(self.style.WARNING(f"{plan.month}: no changes"))
+            return
+        if dry_run:
+            self.stdout.write(self.style.WARNING(
+                f"{plan.month}: {len(plan.changes)} sub-item(s) would change (dry run, nothing "
+                "written)"
+            ))
+            return
+        try:
+            apply_plan(plan, reason=f"import_xlsx {Path(path).name}")
+        except StalePlanError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(self.style.SUCCESS(
+            f"{plan.month}: {len(plan.changes)} sub-item(s) updated"
+        ))
+
+    def describe(self, plan: ImportPlan) -> None:
+        for change in plan.changes:
+            if change.rating_changed:
+                old, new = change.old_rating or "—", change.new_rating or "—"
+                self.stdout.write(f"{change.code} 評価: {old} → {new}")
+            if change.notes_changed:
+                self.stdout.write(
+                    f"{change.code} 取組状況:\n  - {change.old_notes_text or '(なし)'}\n"
+                    f"  + {change.new_notes_text or '(なし)'}"
+                )

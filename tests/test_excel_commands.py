@@ -1,0 +1,125 @@
+"""manage.py export_xlsx and import_xlsx, through call_command."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from pledges import excel
+from pledges.models import Assessment, Report
+
+from .workbooks import edited, open_workbook, row_of, sub_item_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def rating_of(report: Report, pledge: int, position: int) -> str:
+    return Assessment.objects.get(
+        sub_item__pledge__chapter__report=report,
+        sub_item__pledge__number=pledge,
+        sub_item__position=position,
+    ).rating
+
+
+def set_rating(data: bytes, code: str, value: str) -> bytes:
+    def edit(workbook) -> None:
+        sheet = workbook[excel.LIST_SHEET]
+        sheet[f"E{row_of(sheet, code)}"] = value
+
+    return edited(data, edit)
+
+
+def test_export_writes_the_newest_published_report(report_2022: Report, tmp_path: Path) -> None:
+    target = tmp_path / "out.xlsx"
+    output = run("export_xlsx", "-o", str(target))
+    assert output.startswith(f"2022-03: wrote {target}")
+    assert len(sub_item_rows(open_workbook(target.read_bytes())[excel.LIST_SHEET])) == 60
+
+
+def test_export_writes_a_named_draft(report_2022: Report, tmp_path: Path) -> None:
+    report_2022.status = Report.Status.DRAFT
+    report_2022.save()
+    target = tmp_path / "draft.xlsx"
+    assert "status draft" in run("export_xlsx", "--report", "2022-03", "-o", str(target))
+    assert target.exists()
+
+
+def test_export_refuses_an_unknown_month(report_2022: Report, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match=r"no report for '2021-03' .*reports: 2022-03"):
+        run("export_xlsx", "--report", "2021-03", "-o", str(tmp_path / "x.xlsx"))
+
+
+def test_export_without_any_published_report_says_so(db, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="no published report"):
+        run("export_xlsx", "-o", str(tmp_path / "x.xlsx"))
+
+
+def test_export_reports_an_unwritable_path(report_2022: Report, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="cannot write"):
+        run("export_xlsx", "-o", str(tmp_path / "missing" / "x.xlsx"))
+
+
+def test_import_applies_the_edited_ratings(report_2022: Report, tmp_path: Path) -> None:
+    source = tmp_path / "edited.xlsx"
+    source.write_bytes(set_rating(excel.export_xlsx(report_2022), "3①", "B 実施中"))
+    output = run("import_xlsx", str(source), "--report", "2022-03")
+    assert "3① 評価: C → B" in output
+    assert "2022-03: 1 sub-item(s) updated" in output
+    assert rating_of(report_2022, 3, 1) == "B"
+    history = Assessment.history.filter(rating="B").latest("history_date")
+    assert history.history_change_reason == "import_xlsx edited.xlsx"
+
+
+def test_import_dry_run_writes_nothing(report_2022: Report, tmp_path: Path) -> None:
+    source = tmp_path / "edited.xlsx"
+    source.write_bytes(set_rating(excel.export_xlsx(report_2022), "3①", "B 実施中"))
+    output = run("import_xlsx", str(source), "--report", "2022-03", "--dry-run")
+    assert "would change (dry run, nothing written)" in output
+    assert rating_of(report_2022, 3, 1) == "C"
+
+
+def test_import_of_an_unchanged_workbook_says_so(report_2022: Report, tmp_path: Path) -> None:
+    source = tmp_path / "same.xlsx"
+    source.write_bytes(excel.export_xlsx(report_2022))
+    assert "2022-03: no changes" in run("import_xlsx", str(source), "--report", "2022-03")
+
+
+def test_import_lists_problems_and_applies_nothing(report_2022: Report, tmp_path: Path) -> None:
+    data = set_rating(excel.export_xlsx(report_2022), "3①", "B 実施中")
+    data = set_rating(data, "3②", "E")
+    source = tmp_path / "bad.xlsx"
+    source.write_bytes(data)
+    with pytest.raises(CommandError) as raised:
+        run("import_xlsx", str(source), "--report", "2022-03")
+    row = row_of(open_workbook(data)[excel.LIST_SHEET], "3②")
+    assert str(raised.value) == (
+        f"{source}: nothing applied, 1 problem(s):\n"
+        f'一覧!E{row}: rating "E" is not one of A, B, C, D'
+    )
+    assert rating_of(report_2022, 3, 1) == "C"
+
+
+def test_import_refuses_a_file_that_is_not_xlsx(report_2022: Report, tmp_path: Path) -> None:
+    source = tmp_path / "table.txt"
+    source.write_text("市長公約", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"not an Excel workbook \(\.xlsx\)"):
+        run("import_xlsx", str(source), "--report", "2022-03")
+
+
+def test_import_refuses_a_missing_file(report_2022: Report, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="cannot read"):
+        run("import_xlsx", str(tmp_path / "nope.xlsx"), "--report", "2022-03")
+
+
+def test_import_needs_the_report(report_2022: Report, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="--report"):
+        call_command("import_xlsx", str(tmp_path / "x.xlsx"))

@@ -1,0 +1,41 @@
+"""Helpers for tests that read and edit exported workbooks with openpyxl."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pledges import excel
+
+
+def open_workbook(data: bytes) -> Workbook:
+    return load_workbook(io.BytesIO(data))
+
+
+def row_of(sheet: Worksheet, code: str) -> int:
+    """The row whose column A is ``code`` (``4①``, ``4``, ``第1章``)."""
+    for (cell,) in sheet.iter_rows(min_col=1, max_col=1):
+        if excel.cell_text(cell.value) == code:
+            return cell.row
+    raise AssertionError(f"no row {code} in {sheet.title}")
+
+
+def edited(data: bytes, edit: Callable[[Workbook], None]) -> bytes:
+    """``data`` with ``edit`` applied to the workbook and saved again, as Excel would."""
+    workbook = open_workbook(data)
+    edit(workbook)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def sub_item_rows(sheet: Worksheet) -> list[tuple]:
+    """(code, 項目, 内容, 取組状況, 評価) of every sub-item row."""
+    return [
+        tuple(excel.cell_text(value) for value in row)
+        for row in sheet.iter_rows(min_row=excel.HEADER_ROW + 1, max_col=5, values_only=True)
+        if row[0] and str(row[0])[-1] in "①②③④⑤⑥⑦⑧⑨⑩"
+    ]
