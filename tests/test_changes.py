@@ -503,15 +503,35 @@ def three_big_reports(db) -> list[Table]:
     return [first, second, third]
 
 
-PAGES = ["/changes/", "/changes/2030-03/2032-03/", "/", "/pledges/3/", "/pledges/28/"]
+def query_budget(url: str) -> int:
+    """Issue 4's six queries per page; a pledge page adds one for its sub-items' timelines."""
+    return 7 if url.startswith("/pledges/") else 6
 
 
-@pytest.mark.parametrize("url", [*PAGES, "/api/changes/2030-03/2031-03.json", "/feed/"])
+REAL_PAGES = [
+    "/changes/",
+    "/changes/2022-03/2024-03/",
+    "/api/changes/2022-03/2023-03.json",
+    "/feed/",
+    "/",
+    "/pledges/3/",
+    "/pledges/28/",  # footnote naming another sub-item: issue 4's most expensive pledge page
+]
+BIG_PAGES = [
+    "/changes/",
+    "/changes/2030-03/2032-03/",
+    "/api/changes/2030-03/2031-03.json",
+    "/feed/",
+    "/",
+    "/pledges/3/",
+]
+
+
+@pytest.mark.parametrize("url", REAL_PAGES)
 def test_pages_run_a_bounded_number_of_queries_at_real_size(
     client, three_reports, url, django_assert_max_num_queries
 ):
-    url = url.replace("2030-03", "2022-03").replace("2031-03", "2023-03").replace("2032", "2024")
-    with django_assert_max_num_queries(7 if url.startswith("/pledges/") else 6):
+    with django_assert_max_num_queries(query_budget(url)):
         assert client.get(url).status_code == 200
 
 
@@ -519,8 +539,8 @@ def test_three_reports_of_2000_sub_items_keep_the_query_bound_and_find_every_mov
     client, three_big_reports, django_assert_max_num_queries
 ):
     # One test for all pages: loading three reports of 2,000 sub-items is the slow part.
-    for url in [*PAGES, "/api/changes/2030-03/2031-03.json", "/feed/"]:
-        with django_assert_max_num_queries(7 if url.startswith("/pledges/") else 6):
+    for url in BIG_PAGES:
+        with django_assert_max_num_queries(query_budget(url)):
             assert client.get(url).status_code == 200, url
 
     first, second, _ = three_big_reports
