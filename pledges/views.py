@@ -15,14 +15,14 @@ from typing import ClassVar
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from . import exports, stats
+from . import changes, exports, stats
 from .filters import SubItemFilter
 from .models import Footnote, Pledge, Report, SubItem
 from .references import split_references
@@ -151,6 +151,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "summary": summary,
         "stated": stated,
         "stated_differs": any(row.differs for row in stated),
+        **changes.overview_context(report, summary.overall),
     }
     return render(request, "pledges/overview.html", context)
 
@@ -181,6 +182,20 @@ def _neighbour(direction: str) -> Subquery:
     )
 
 
+def with_timelines(items: list[SubItem], pledge: Pledge, reports: list[Report]) -> list[SubItem]:
+    """``items`` of ``pledge``, each given ``timeline``: its SubItemTimeline across ``reports``.
+
+    One query (the published ``reports`` are already known); none while there is only one
+    report, whose timeline would only repeat the page.
+    """
+    timelines = {}
+    if len(reports) > 1:
+        timelines = {t.key: t for t in changes.pledge_timeline(pledge.number, reports)}
+    for item in items:
+        item.timeline = timelines.get((pledge.chapter.number, pledge.number, item.position))
+    return items
+
+
 @require_GET
 def pledge(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
@@ -192,7 +207,7 @@ def pledge(request: HttpRequest, number: int) -> HttpResponse:
         "report": report,
         "reports": reports,
         "pledge": pledge,
-        "items": detailed_sub_items(report, pledge=pledge),
+        "items": with_timelines(detailed_sub_items(report, pledge=pledge), pledge, reports),
     }
     return render(request, "pledges/pledge.html", context)
 
@@ -253,7 +268,8 @@ def items_csv(request: HttpRequest) -> HttpResponse:
     """The /items/ rows for the same filters as CSV, UTF-8 with a BOM so Excel reads Japanese."""
     report, _reports = chosen_report(request)
     filterset = SubItemFilter(
-        request.GET, queryset=item_queryset(report).prefetch_related("assessment__notes"),
+        request.GET,
+        queryset=item_queryset(report).prefetch_related("assessment__notes"),
         report=report,
     )
     if not filterset.is_valid():
@@ -262,7 +278,8 @@ def items_csv(request: HttpRequest) -> HttpResponse:
         )
         return HttpResponse(
             _("絞り込みの条件が正しくありません: %(problems)s") % {"problems": problems},
-            status=400, content_type="text/plain; charset=utf-8",
+            status=400,
+            content_type="text/plain; charset=utf-8",
         )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"iruma-pledge-items-{report.month}.csv"
@@ -278,3 +295,48 @@ def summary_json(request: HttpRequest, month: str | None = None) -> JsonResponse
     return JsonResponse(
         stats.report_summary(report).as_dict(), json_dumps_params={"ensure_ascii": False}
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Reports over time (issue 7)
+
+
+def comparison_or_404(trend: changes.Trend, before: str, after: str) -> changes.Comparison:
+    """The comparison of two published months in ``trend``; 404 when either is unknown."""
+    older, newer = trend.for_month(before), trend.for_month(after)
+    if older is None or newer is None or older == newer:
+        raise Http404("no such pair of reports")
+    return changes.compare(older, newer)
+
+
+def changes_context(trend: changes.Trend, comparison: changes.Comparison | None) -> dict:
+    return {"trend": trend, "comparison": comparison}
+
+
+@require_GET
+def changes_latest(request: HttpRequest) -> HttpResponse:
+    """The newest published report against the one before it (a friendly page while only one)."""
+    trend = changes.trend()
+    comparison = None
+    if len(trend) >= 2:
+        older, newer = trend.points[-2], trend.points[-1]
+        comparison = changes.compare(older, newer)
+    return render(request, "pledges/changes.html", changes_context(trend, comparison))
+
+
+@require_GET
+def changes_between(request: HttpRequest, before: str, after: str) -> HttpResponse:
+    """``/changes/<from>/<to>/``; the months the wrong way round redirect to the right order."""
+    if before > after:
+        return redirect("pledges:changes_between", before=after, after=before)
+    trend = changes.trend()
+    comparison = comparison_or_404(trend, before, after)
+    return render(request, "pledges/changes.html", changes_context(trend, comparison))
+
+
+@require_GET
+def changes_json(request: HttpRequest, before: str, after: str) -> HttpResponse:
+    if before > after:
+        return redirect("pledges:changes_json", before=after, after=before)
+    comparison = comparison_or_404(changes.trend(), before, after)
+    return JsonResponse(comparison.as_dict(), json_dumps_params={"ensure_ascii": False})
