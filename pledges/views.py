@@ -8,12 +8,10 @@ templates. Each page runs a fixed number of queries whatever the size of the rep
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import reduce
 from itertools import groupby
-from operator import or_
 from typing import ClassVar
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -80,56 +78,62 @@ class FootnoteDisplay:
     named: frozenset[tuple[int, int]]
 
 
-def footnotes_for(report: Report) -> dict[int, FootnoteDisplay]:
-    """The report's footnotes by id, their sub-item references linked; at most two queries."""
-    footnotes = list(Footnote.objects.filter(report=report))
-    split = {footnote.id: split_references(footnote.text) for footnote in footnotes}
-    keys = {ref.key for pieces in split.values() for _text, ref in pieces if ref is not None}
-    existing: set[tuple[int, int]] = set()
-    if keys:
-        named = reduce(or_, (Q(pledge__number=number, position=pos) for number, pos in keys))
-        existing = set(
-            SubItem.objects.filter(named, pledge__chapter__report=report).values_list(
-                "pledge__number", "position"
-            )
-        )
+def footnote_displays(
+    report: Report, footnotes: list[Footnote], existing: set[tuple[int, int]]
+) -> dict[int, FootnoteDisplay]:
+    """``footnotes`` by id, their references to sub-items in ``existing`` turned into links."""
     displays = {}
     for footnote in footnotes:
-        pieces = tuple(
-            (
-                text,
-                report_url("pledges:pledge", report, ref.pledge, fragment=item_anchor(*ref.key))
-                if ref is not None and ref.key in existing
-                else "",
-            )
-            for text, ref in split[footnote.id]
+        pieces = []
+        named = set()
+        for text, ref in split_references(footnote.text):
+            if ref is None or ref.key not in existing:
+                pieces.append((text, ""))
+                continue
+            anchor = item_anchor(*ref.key)
+            pieces.append((text, report_url("pledges:pledge", report, ref.pledge, fragment=anchor)))
+            named.add(ref.key)
+        displays[footnote.id] = FootnoteDisplay(
+            footnote.id, footnote.marker, tuple(pieces), frozenset(named)
         )
-        named_keys = frozenset(
-            ref.key for _text, ref in split[footnote.id] if ref is not None and ref.key in existing
-        )
-        displays[footnote.id] = FootnoteDisplay(footnote.id, footnote.marker, pieces, named_keys)
     return displays
 
 
 def detailed_sub_items(report: Report, **filters: object) -> list[SubItem]:
-    """Sub-items with pledge, assessment, notes and the footnotes that concern them; 4 queries.
+    """Sub-items with pledge, assessment, notes and the footnotes that concern them; 3 queries.
 
     Each item gets ``footnotes``: a list of (FootnoteDisplay, carried) where ``carried`` is True
-    for the footnote marked on its rating and False for one whose text names the item.
+    for the footnote marked on its rating and False for one whose text names the item. The
+    sub-items a footnote names (28② on the page of pledge 4) come with the same query, so the
+    references can be checked without another one.
     """
-    items = list(
-        SubItem.objects.filter(pledge__chapter__report=report, **filters)
+    footnotes = list(Footnote.objects.filter(report=report))
+    named = {
+        ref.key
+        for footnote in footnotes
+        for _text, ref in split_references(footnote.text)
+        if ref is not None
+    }
+    wanted = Q(**filters)
+    for number, position in named:
+        wanted |= Q(pledge__number=number, position=position)
+    fetched = list(
+        SubItem.objects.filter(wanted, pledge__chapter__report=report)
+        .annotate(on_page=Case(When(Q(**filters), then=Value(True)), default=Value(False)))
         .select_related("pledge", "assessment")
         .prefetch_related("assessment__notes")
         .order_by("pledge__number", "position")
     )
-    footnotes = footnotes_for(report) if items else {}
+    displays = footnote_displays(
+        report, footnotes, {(item.pledge.number, item.position) for item in fetched}
+    )
+    items = [item for item in fetched if item.on_page]
     for item in items:
         # A sub-item added by hand may not have its assessment yet (RelatedObjectDoesNotExist).
         carried = getattr(getattr(item, "assessment", None), "footnote_id", None)
         item.footnotes = [
             (footnote, footnote.id == carried)
-            for footnote in footnotes.values()
+            for footnote in displays.values()
             if footnote.id == carried or (item.pledge.number, item.position) in footnote.named
         ]
     return items

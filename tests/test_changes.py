@@ -503,11 +503,6 @@ def three_big_reports(db) -> list[Table]:
     return [first, second, third]
 
 
-def query_budget(url: str) -> int:
-    """Issue 4's six queries per page; a pledge page adds one for its sub-items' timelines."""
-    return 7 if url.startswith("/pledges/") else 6
-
-
 REAL_PAGES = [
     "/changes/",
     "/changes/2022-03/2024-03/",
@@ -531,7 +526,7 @@ BIG_PAGES = [
 def test_pages_run_a_bounded_number_of_queries_at_real_size(
     client, three_reports, url, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(query_budget(url)):
+    with django_assert_max_num_queries(6):
         assert client.get(url).status_code == 200
 
 
@@ -540,7 +535,7 @@ def test_three_reports_of_2000_sub_items_keep_the_query_bound_and_find_every_mov
 ):
     # One test for all pages: loading three reports of 2,000 sub-items is the slow part.
     for url in BIG_PAGES:
-        with django_assert_max_num_queries(query_budget(url)):
+        with django_assert_max_num_queries(6):
             assert client.get(url).status_code == 200, url
 
     first, second, _ = three_big_reports
