@@ -8,21 +8,19 @@ templates. Each page runs a fixed number of queries whatever the size of the rep
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import reduce
 from itertools import groupby
-from operator import or_
 from typing import ClassVar
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from . import exports, stats
+from . import changes, exports, stats
 from .caching import cached_page, published_reports
 from .filters import SubItemFilter
 from .models import Footnote, Pledge, Report, SubItem
@@ -90,56 +88,62 @@ class FootnoteDisplay:
     named: frozenset[tuple[int, int]]
 
 
-def footnotes_for(report: Report) -> dict[int, FootnoteDisplay]:
-    """The report's footnotes by id, their sub-item references linked; at most two queries."""
-    footnotes = list(Footnote.objects.filter(report=report))
-    split = {footnote.id: split_references(footnote.text) for footnote in footnotes}
-    keys = {ref.key for pieces in split.values() for _text, ref in pieces if ref is not None}
-    existing: set[tuple[int, int]] = set()
-    if keys:
-        named = reduce(or_, (Q(pledge__number=number, position=pos) for number, pos in keys))
-        existing = set(
-            SubItem.objects.filter(named, pledge__chapter__report=report).values_list(
-                "pledge__number", "position"
-            )
-        )
+def footnote_displays(
+    report: Report, footnotes: list[Footnote], existing: set[tuple[int, int]]
+) -> dict[int, FootnoteDisplay]:
+    """``footnotes`` by id, their references to sub-items in ``existing`` turned into links."""
     displays = {}
     for footnote in footnotes:
-        pieces = tuple(
-            (
-                text,
-                report_url("pledges:pledge", report, ref.pledge, fragment=item_anchor(*ref.key))
-                if ref is not None and ref.key in existing
-                else "",
-            )
-            for text, ref in split[footnote.id]
+        pieces = []
+        named = set()
+        for text, ref in split_references(footnote.text):
+            if ref is None or ref.key not in existing:
+                pieces.append((text, ""))
+                continue
+            anchor = item_anchor(*ref.key)
+            pieces.append((text, report_url("pledges:pledge", report, ref.pledge, fragment=anchor)))
+            named.add(ref.key)
+        displays[footnote.id] = FootnoteDisplay(
+            footnote.id, footnote.marker, tuple(pieces), frozenset(named)
         )
-        named_keys = frozenset(
-            ref.key for _text, ref in split[footnote.id] if ref is not None and ref.key in existing
-        )
-        displays[footnote.id] = FootnoteDisplay(footnote.id, footnote.marker, pieces, named_keys)
     return displays
 
 
 def detailed_sub_items(report: Report, **filters: object) -> list[SubItem]:
-    """Sub-items with pledge, assessment, notes and the footnotes that concern them; 4 queries.
+    """Sub-items with pledge, assessment, notes and the footnotes that concern them; 3 queries.
 
     Each item gets ``footnotes``: a list of (FootnoteDisplay, carried) where ``carried`` is True
-    for the footnote marked on its rating and False for one whose text names the item.
+    for the footnote marked on its rating and False for one whose text names the item. The
+    sub-items a footnote names (28② on the page of pledge 4) come with the same query, so the
+    references can be checked without another one.
     """
-    items = list(
-        SubItem.objects.filter(pledge__chapter__report=report, **filters)
+    footnotes = list(Footnote.objects.filter(report=report))
+    named = {
+        ref.key
+        for footnote in footnotes
+        for _text, ref in split_references(footnote.text)
+        if ref is not None
+    }
+    wanted = Q(**filters)
+    for number, position in named:
+        wanted |= Q(pledge__number=number, position=position)
+    fetched = list(
+        SubItem.objects.filter(wanted, pledge__chapter__report=report)
+        .annotate(on_page=Case(When(Q(**filters), then=Value(True)), default=Value(False)))
         .select_related("pledge", "assessment")
         .prefetch_related("assessment__notes")
         .order_by("pledge__number", "position")
     )
-    footnotes = footnotes_for(report) if items else {}
+    displays = footnote_displays(
+        report, footnotes, {(item.pledge.number, item.position) for item in fetched}
+    )
+    items = [item for item in fetched if item.on_page]
     for item in items:
         # A sub-item added by hand may not have its assessment yet (RelatedObjectDoesNotExist).
         carried = getattr(getattr(item, "assessment", None), "footnote_id", None)
         item.footnotes = [
             (footnote, footnote.id == carried)
-            for footnote in footnotes.values()
+            for footnote in displays.values()
             if footnote.id == carried or (item.pledge.number, item.position) in footnote.named
         ]
     return items
@@ -151,7 +155,7 @@ def grouped_by_pledge(items: list[SubItem]) -> list[tuple[Pledge, list[SubItem]]
 
 
 @require_GET
-@cached_page
+@cached_page(depends="all")  # shows the change since the previous report
 def overview(request: HttpRequest) -> HttpResponse:
     report, reports = chosen_report(request)
     summary = stats.report_summary(report)
@@ -162,6 +166,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "summary": summary,
         "stated": stated,
         "stated_differs": any(row.differs for row in stated),
+        **changes.overview_context(report, summary.overall),
     }
     return render(request, "pledges/overview.html", context)
 
@@ -193,8 +198,22 @@ def _neighbour(direction: str) -> Subquery:
     )
 
 
+def with_timelines(items: list[SubItem], pledge: Pledge, reports: list[Report]) -> list[SubItem]:
+    """``items`` of ``pledge``, each given ``timeline``: its SubItemTimeline across ``reports``.
+
+    One query (the published ``reports`` are already known); none while there is only one
+    report, whose timeline would only repeat the page.
+    """
+    timelines = {}
+    if len(reports) > 1:
+        timelines = {t.key: t for t in changes.pledge_timeline(pledge.number, reports)}
+    for item in items:
+        item.timeline = timelines.get((pledge.chapter.number, pledge.number, item.position))
+    return items
+
+
 @require_GET
-@cached_page
+@cached_page(depends="all")  # each sub-item's timeline across the reports
 def pledge(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
     pledges = Pledge.objects.select_related("chapter").annotate(
@@ -205,7 +224,7 @@ def pledge(request: HttpRequest, number: int) -> HttpResponse:
         "report": report,
         "reports": reports,
         "pledge": pledge,
-        "items": detailed_sub_items(report, pledge=pledge),
+        "items": with_timelines(detailed_sub_items(report, pledge=pledge), pledge, reports),
     }
     return render(request, "pledges/pledge.html", context)
 
@@ -267,7 +286,8 @@ def items_csv(request: HttpRequest) -> HttpResponse:
     """The /items/ rows for the same filters as CSV, UTF-8 with a BOM so Excel reads Japanese."""
     report, _reports = chosen_report(request)
     filterset = SubItemFilter(
-        request.GET, queryset=item_queryset(report).prefetch_related("assessment__notes"),
+        request.GET,
+        queryset=item_queryset(report).prefetch_related("assessment__notes"),
         report=report,
     )
     if not filterset.is_valid():
@@ -276,7 +296,8 @@ def items_csv(request: HttpRequest) -> HttpResponse:
         )
         return HttpResponse(
             _("絞り込みの条件が正しくありません: %(problems)s") % {"problems": problems},
-            status=400, content_type="text/plain; charset=utf-8",
+            status=400,
+            content_type="text/plain; charset=utf-8",
         )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"iruma-pledge-items-{report.month}.csv"
@@ -293,3 +314,51 @@ def summary_json(request: HttpRequest, month: str | None = None) -> JsonResponse
     return JsonResponse(
         stats.report_summary(report).as_dict(), json_dumps_params={"ensure_ascii": False}
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Reports over time (issue 7)
+
+
+def comparison_or_404(trend: changes.Trend, before: str, after: str) -> changes.Comparison:
+    """The comparison of two published months in ``trend``; 404 when either is unknown."""
+    older, newer = trend.for_month(before), trend.for_month(after)
+    if older is None or newer is None or older == newer:
+        raise Http404("no such pair of reports")
+    return changes.compare(older, newer)
+
+
+def changes_context(trend: changes.Trend, comparison: changes.Comparison | None) -> dict:
+    return {"trend": trend, "comparison": comparison}
+
+
+@require_GET
+@cached_page(depends="all")
+def changes_latest(request: HttpRequest) -> HttpResponse:
+    """The newest published report against the one before it (a friendly page while only one)."""
+    trend = changes.trend()
+    comparison = None
+    if len(trend) >= 2:
+        older, newer = trend.points[-2], trend.points[-1]
+        comparison = changes.compare(older, newer)
+    return render(request, "pledges/changes.html", changes_context(trend, comparison))
+
+
+@require_GET
+@cached_page(depends="all")
+def changes_between(request: HttpRequest, before: str, after: str) -> HttpResponse:
+    """``/changes/<from>/<to>/``; the months the wrong way round redirect to the right order."""
+    if before > after:
+        return redirect("pledges:changes_between", before=after, after=before)
+    trend = changes.trend()
+    comparison = comparison_or_404(trend, before, after)
+    return render(request, "pledges/changes.html", changes_context(trend, comparison))
+
+
+@require_GET
+@cached_page(depends="all")
+def changes_json(request: HttpRequest, before: str, after: str) -> HttpResponse:
+    if before > after:
+        return redirect("pledges:changes_json", before=after, after=before)
+    comparison = comparison_or_404(changes.trend(), before, after)
+    return JsonResponse(comparison.as_dict(), json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,718 @@
+"""Reports over time: what changed between two published reports, timelines, the trend.
+
+Sub-items are matched across reports by (chapter number, pledge number, position) — the ``Key``.
+Everything here runs a fixed number of queries whatever the size of the reports:
+
+- ``trend()``: one aggregated query → every published report with its rating counts;
+- ``item_states(reports)``: one query (sub-items joined to their rating and notes) → the state
+  of every sub-item of those reports, which is then matched by key in Python;
+- ``compare(before, after)`` = ``item_states`` of both; ``compare_reports`` adds the counting query.
+
+Counts always come from the database (``stats.rating_count_annotations``); Python only matches
+sub-items by key and sorts them into groups.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.urls import reverse
+
+from . import stats
+from .models import Rating, Report, SubItem
+from .stats import Breakdown
+from .table_format import RATING_LABELS, circled_number
+
+# (chapter number, pledge number, position): how a sub-item is recognised in another report.
+Key = tuple[int, int, int]
+
+# Higher is further along; a blank rating (drafts only) has no rank and never counts as a move.
+RANK: dict[str, int] = {
+    Rating.NOT_STARTED: 0,
+    Rating.STARTED: 1,
+    Rating.IN_PROGRESS: 2,
+    Rating.COMPLETED: 3,
+}
+
+# Groups of an ItemChange, in the order the pages show them.
+COMPLETED = "completed"  # reached 完了 from any other rating
+FORWARD = "forward"  # improved, but not (yet) to 完了
+BACK = "back"  # worse than before
+NEW_NOTES = "new_notes"  # same rating, but notes the earlier report did not have
+UNCHANGED = "unchanged"
+ADDED = "added"  # only in the later report
+REMOVED = "removed"  # only in the earlier report
+
+
+def item_url(month: str, pledge: int, position: int) -> str:
+    """The sub-item on its pledge page in report ``month`` (as SubItem.get_absolute_url)."""
+    return reverse("pledges:pledge", args=[pledge]) + f"?report={month}#item-{pledge}-{position}"
+
+
+def signed(number: int) -> str:
+    """``+4``, ``−2`` (minus sign), ``±0``: a difference as people write it."""
+    if number > 0:
+        return f"+{number}"
+    if number < 0:
+        return f"−{-number}"
+    return "±0"
+
+
+# --------------------------------------------------------------------------------------------
+# Counts per report
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    """A published report and how its sub-items split over the ratings."""
+
+    report: Report
+    breakdown: Breakdown
+
+    def as_dict(self) -> dict:
+        return {
+            "month": self.report.month,
+            "label": self.report.month_label,
+            **self.breakdown.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class RatingDelta:
+    """One rating's count in two reports."""
+
+    code: str
+    label: str
+    before: int
+    after: int
+
+    @property
+    def difference(self) -> int:
+        return self.after - self.before
+
+    @property
+    def signed_difference(self) -> str:
+        return signed(self.difference)
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "label": str(self.label),
+            "from": self.before,
+            "to": self.after,
+            "difference": self.difference,
+        }
+
+
+def rating_deltas(before: Breakdown, after: Breakdown) -> tuple[RatingDelta, ...]:
+    return tuple(
+        RatingDelta(b.code, b.label, b.count, a.count)
+        for b, a in zip(before.ratings, after.ratings, strict=True)
+    )
+
+
+def published_figures(reports: Iterable[Report] | None = None) -> list[ReportFigures]:
+    """Published reports (all, or those of ``reports``), oldest first, with counts: one query."""
+    queryset = Report.objects.published()
+    if reports is not None:
+        queryset = queryset.filter(pk__in=[report.pk for report in reports])
+    annotated = queryset.annotate(
+        **stats.rating_count_annotations("chapters__pledges__sub_items__assessment")
+    ).order_by("as_of")
+    return [
+        ReportFigures(report, Breakdown.from_counts(stats.counts_from(report), report.total))
+        for report in annotated
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Sub-item states and their matching
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """One sub-item as one report has it."""
+
+    month: str
+    chapter: int
+    pledge: int
+    position: int
+    pledge_title: str
+    title: str
+    rating: str
+    notes: tuple[str, ...]
+
+    @property
+    def key(self) -> Key:
+        return (self.chapter, self.pledge, self.position)
+
+    @property
+    def code(self) -> str:
+        """``4①``."""
+        return f"{self.pledge}{circled_number(self.position)}"
+
+    @property
+    def rating_label(self) -> str:
+        return RATING_LABELS.get(self.rating, "")
+
+    @property
+    def url(self) -> str:
+        return item_url(self.month, self.pledge, self.position)
+
+
+def item_states(
+    reports: Sequence[Report], *, pledge: int | None = None
+) -> dict[int, dict[Key, ItemState]]:
+    """{report id: {key: state}} for every sub-item of ``reports`` (or of pledge ``pledge``).
+
+    One query whatever the number of sub-items: the sub-items joined to their rating and notes,
+    one row per note (a single row with no note text for a sub-item without notes), in the
+    order the city listed the notes.
+    """
+    by_report: dict[int, dict[Key, ItemState]] = {report.pk: {} for report in reports}
+    if not reports:
+        return by_report
+    months = {report.pk: report.month for report in reports}
+    sub_items = SubItem.objects.filter(pledge__chapter__report__in=list(months))
+    if pledge is not None:
+        sub_items = sub_items.filter(pledge__number=pledge)
+    rows = sub_items.order_by("id", "assessment__notes__position", "assessment__notes__id")
+    rows = rows.values_list(
+        "id",
+        "pledge__chapter__report_id",
+        "pledge__chapter__number",
+        "pledge__number",
+        "pledge__title",
+        "position",
+        "title",
+        "assessment__rating",
+        "assessment__notes__text",
+    )
+    for _id, group in itertools.groupby(rows, key=lambda row: row[0]):
+        first, *others = group
+        _, report_id, chapter, number, pledge_title, position, title, rating, note = first
+        notes = [note, *(row[-1] for row in others)] if note is not None else []
+        state = ItemState(
+            month=months[report_id],
+            chapter=chapter,
+            pledge=number,
+            position=position,
+            pledge_title=pledge_title,
+            title=title,
+            rating=rating or "",
+            notes=tuple(notes),
+        )
+        by_report[report_id][state.key] = state
+    return by_report
+
+
+def new_notes_of(before: ItemState | None, after: ItemState) -> tuple[str, ...]:
+    """The notes of ``after`` whose exact text ``before`` lacks (all of them without ``before``)."""
+    known = set(before.notes) if before else set()
+    return tuple(note for note in after.notes if note not in known)
+
+
+def movement(before: str, after: str) -> str:
+    """COMPLETED, FORWARD, BACK or UNCHANGED for a rating going from ``before`` to ``after``."""
+    if before == after or before not in RANK or after not in RANK:
+        return UNCHANGED
+    if after == Rating.COMPLETED:
+        return COMPLETED
+    return FORWARD if RANK[after] > RANK[before] else BACK
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """One matched (or unmatched) sub-item between two reports and the group it falls in."""
+
+    kind: str
+    before: ItemState | None
+    after: ItemState | None
+    new_notes: tuple[str, ...] = ()
+
+    @property
+    def current(self) -> ItemState:
+        """The later state when there is one (its title and link are the ones to show)."""
+        state = self.after or self.before
+        assert state is not None
+        return state
+
+    @property
+    def key(self) -> Key:
+        return self.current.key
+
+    @property
+    def title_changed(self) -> bool:
+        return bool(self.before and self.after and self.before.title != self.after.title)
+
+    def as_dict(self) -> dict:
+        state = self.current
+        return {
+            "code": state.code,
+            "chapter": state.chapter,
+            "pledge": state.pledge,
+            "position": state.position,
+            "title": state.title,
+            "previous_title": self.before.title if self.title_changed else None,
+            "from": self.before.rating if self.before else None,
+            "to": self.after.rating if self.after else None,
+            "change": self.kind,
+            "new_notes": list(self.new_notes),
+            "url": state.url,
+        }
+
+
+def match(before: dict[Key, ItemState], after: dict[Key, ItemState]) -> list[ItemChange]:
+    """Every sub-item of either side as an ItemChange, in (chapter, pledge, position) order."""
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        if new is None:
+            changes.append(ItemChange(REMOVED, old, None))
+        elif old is None:
+            changes.append(ItemChange(ADDED, None, new, new_notes_of(None, new)))
+        else:
+            kind = movement(old.rating, new.rating)
+            notes = new_notes_of(old, new)
+            if kind == UNCHANGED and notes:
+                kind = NEW_NOTES
+            changes.append(ItemChange(kind, old, new, notes))
+    return changes
+
+
+# --------------------------------------------------------------------------------------------
+# Two reports compared
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Report ``before`` against the later report ``after``.
+
+    ``ratings`` has the count per rating in both and the difference; the groups hold ItemChanges
+    in (chapter, pledge, position) order; ``retitled`` repeats the matched sub-items whose title
+    changed, whatever their group.
+    """
+
+    before: ReportFigures
+    after: ReportFigures
+    items: tuple[ItemChange, ...] = field(repr=False)
+
+    @cached_property
+    def ratings(self) -> tuple[RatingDelta, ...]:
+        return rating_deltas(self.before.breakdown, self.after.breakdown)
+
+    @property
+    def total_difference(self) -> int:
+        return self.after.breakdown.total - self.before.breakdown.total
+
+    @property
+    def signed_total_difference(self) -> str:
+        return signed(self.total_difference)
+
+    def _group(self, kind: str) -> tuple[ItemChange, ...]:
+        return tuple(change for change in self.items if change.kind == kind)
+
+    @cached_property
+    def completed(self) -> tuple[ItemChange, ...]:
+        return self._group(COMPLETED)
+
+    @cached_property
+    def forward(self) -> tuple[ItemChange, ...]:
+        return self._group(FORWARD)
+
+    @cached_property
+    def back(self) -> tuple[ItemChange, ...]:
+        return self._group(BACK)
+
+    @cached_property
+    def new_notes(self) -> tuple[ItemChange, ...]:
+        return self._group(NEW_NOTES)
+
+    @cached_property
+    def added(self) -> tuple[ItemChange, ...]:
+        return self._group(ADDED)
+
+    @cached_property
+    def removed(self) -> tuple[ItemChange, ...]:
+        return self._group(REMOVED)
+
+    @cached_property
+    def retitled(self) -> tuple[ItemChange, ...]:
+        return tuple(change for change in self.items if change.title_changed)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(
+            (
+                self.completed,
+                self.forward,
+                self.back,
+                self.new_notes,
+                self.retitled,
+                self.added,
+                self.removed,
+            )
+        )
+
+    def as_dict(self) -> dict:
+        """The JSON API's shape: the same content as the changes page."""
+
+        def items(changes: tuple[ItemChange, ...]) -> list[dict]:
+            return [change.as_dict() for change in changes]
+
+        return {
+            "from": self.before.as_dict(),
+            "to": self.after.as_dict(),
+            "ratings": [delta.as_dict() for delta in self.ratings],
+            "total_difference": self.total_difference,
+            "completed": items(self.completed),
+            "forward": items(self.forward),
+            "back": items(self.back),
+            "new_notes": items(self.new_notes),
+            "retitled": items(self.retitled),
+            "added": items(self.added),
+            "removed": items(self.removed),
+        }
+
+
+def compare(before: ReportFigures, after: ReportFigures) -> Comparison:
+    """Match the sub-items of two reports (one query; counts come with the figures)."""
+    states = item_states([before.report, after.report])
+    items = match(states[before.report.pk], states[after.report.pk])
+    return Comparison(before=before, after=after, items=tuple(items))
+
+
+def compare_reports(before: Report, after: Report) -> Comparison:
+    """``compare`` for two published reports, counting them first (two queries in all)."""
+    figures = {f.report.pk: f for f in published_figures([before, after])}
+    return compare(figures[before.pk], figures[after.pk])
+
+
+def consecutive_comparisons(figures: Sequence[ReportFigures]) -> list[Comparison]:
+    """Each report of ``figures`` (oldest first) against the one before it: one query in all."""
+    states = item_states([f.report for f in figures])
+    return [
+        Comparison(
+            before=older,
+            after=newer,
+            items=tuple(match(states[older.report.pk], states[newer.report.pk])),
+        )
+        for older, newer in itertools.pairwise(figures)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Trend over all published reports
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Every published report with its counts, oldest first."""
+
+    points: tuple[ReportFigures, ...]
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    @property
+    def latest(self) -> ReportFigures | None:
+        return self.points[-1] if self.points else None
+
+    def for_month(self, month: str) -> ReportFigures | None:
+        return next((p for p in self.points if p.report.month == month), None)
+
+    def previous_of(self, report: Report) -> ReportFigures | None:
+        """The published report just before ``report`` (by month), if any."""
+        earlier = [p for p in self.points if p.report.as_of < report.as_of]
+        return earlier[-1] if earlier else None
+
+    def deltas_for(self, report: Report) -> tuple[RatingDelta, ...] | None:
+        """Each rating's change from the previous report to ``report``; None for the first."""
+        current = next((p for p in self.points if p.report.pk == report.pk), None)
+        previous = self.previous_of(report)
+        if current is None or previous is None:
+            return None
+        return rating_deltas(previous.breakdown, current.breakdown)
+
+    @property
+    def pairs(self) -> list[tuple[ReportFigures, ReportFigures]]:
+        """Consecutive (older, newer) reports, newest pair first: the comparisons worth listing."""
+        return list(itertools.pairwise(self.points))[::-1]
+
+    @cached_property
+    def chart(self) -> TrendChart:
+        return trend_chart(self.points)
+
+
+def trend() -> Trend:
+    """All published reports with their counts per rating: one aggregated query."""
+    return Trend(tuple(published_figures()))
+
+
+# --------------------------------------------------------------------------------------------
+# The trend chart, drawn on the server as SVG geometry (the template only writes it out)
+
+# Ratings are told apart by line pattern, marker shape and the legend, not by colour alone. The
+# hues are the rating badges', darkened where needed for 3:1 against white (WCAG 1.4.11).
+LINE_STYLES: dict[str, dict[str, str]] = {
+    "A": {"colour": "#1b6e3a", "dash": "", "shape": "circle"},
+    "B": {"colour": "#1f5fa8", "dash": "8 4", "shape": "square"},
+    "C": {"colour": "#8f5b00", "dash": "2 4", "shape": "triangle"},
+    "D": {"colour": "#6b6b6b", "dash": "10 4 2 4", "shape": "diamond"},
+}
+CHART_WIDTH = 480
+CHART_HEIGHT = 260
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 44, 464, 16, 214
+MARKER_SIZE = 5
+MAX_X_LABELS = 5  # more would overlap on a phone, where the chart is drawn smaller
+
+
+@dataclass(frozen=True)
+class ChartMarker:
+    x: float
+    y: float
+    d: str  # SVG path of the marker shape
+    count: int
+    month_label: str
+
+
+@dataclass(frozen=True)
+class ChartLine:
+    code: str
+    label: str
+    colour: str
+    dash: str
+    points: str  # SVG polyline points
+    markers: tuple[ChartMarker, ...]
+    legend_marker: str  # SVG path of the marker shape in the legend
+
+
+@dataclass(frozen=True)
+class ChartTick:
+    position: float
+    label: str
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    y_ticks: tuple[ChartTick, ...]
+    x_ticks: tuple[ChartTick, ...]
+    lines: tuple[ChartLine, ...]
+
+
+def marker_path(shape: str, x: float, y: float, size: float = MARKER_SIZE) -> str:
+    """An SVG path ``d`` for a marker of ``shape`` centred on (x, y)."""
+    s = size
+    if shape == "circle":
+        return f"M{x - s:.1f},{y:.1f}a{s},{s} 0 1,0 {2 * s},0a{s},{s} 0 1,0 {-2 * s},0Z"
+    if shape == "square":
+        s *= 0.9
+        return f"M{x - s:.1f},{y - s:.1f}h{2 * s:.1f}v{2 * s:.1f}h{-2 * s:.1f}Z"
+    if shape == "triangle":
+        corners = [(x, y - s * 1.2), (x + s * 1.1, y + s * 0.8), (x - s * 1.1, y + s * 0.8)]
+    else:  # diamond
+        corners = [(x, y - s * 1.2), (x + s, y), (x, y + s * 1.2), (x - s, y)]
+    return "M" + "L".join(f"{cx:.1f},{cy:.1f}" for cx, cy in corners) + "Z"
+
+
+def nice_step(largest: int, steps: int = 4) -> int:
+    """A round tick step (1, 2, 5, 10, 20, 25, 50, …): about ``steps`` ticks reach ``largest``."""
+    raw = max(largest, 1) / steps
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    for factor in (1, 2, 2.5, 5, 10):
+        step = factor * magnitude
+        if step >= raw and step == int(step):
+            return int(step)
+    return int(10 * magnitude)
+
+
+def trend_chart(points: Sequence[ReportFigures]) -> TrendChart:
+    """Coordinates of a line chart: one line per rating, one point per report (oldest left)."""
+    largest = max((f.count for p in points for f in p.breakdown.ratings), default=0)
+    step = nice_step(largest)
+    top_value = max(step, math.ceil(largest / step) * step)
+    plot_height = PLOT_BOTTOM - PLOT_TOP
+    inset = 24  # keeps the first and last markers off the axes
+
+    def y_of(count: int) -> float:
+        return round(PLOT_BOTTOM - count / top_value * plot_height, 1)
+
+    def x_of(index: int) -> float:
+        if len(points) == 1:
+            return (PLOT_LEFT + PLOT_RIGHT) / 2
+        span = PLOT_RIGHT - PLOT_LEFT - 2 * inset
+        return round(PLOT_LEFT + inset + index * span / (len(points) - 1), 1)
+
+    every = max(1, math.ceil(len(points) / MAX_X_LABELS))
+    x_ticks = tuple(
+        ChartTick(x_of(i), p.report.month_label)
+        for i, p in enumerate(points)
+        if (len(points) - 1 - i) % every == 0  # always label the newest report
+    )
+    y_ticks = tuple(ChartTick(y_of(value), str(value)) for value in range(0, top_value + 1, step))
+    lines = []
+    for code, label in Rating.choices:
+        style = LINE_STYLES[code]
+        markers = []
+        for i, p in enumerate(points):
+            count = p.breakdown.count_of(code)
+            x, y = x_of(i), y_of(count)
+            markers.append(
+                ChartMarker(x, y, marker_path(style["shape"], x, y), count, p.report.month_label)
+            )
+        lines.append(
+            ChartLine(
+                code=code,
+                label=str(label),
+                colour=style["colour"],
+                dash=style["dash"],
+                points=" ".join(f"{m.x},{m.y}" for m in markers),
+                markers=tuple(markers),
+                legend_marker=marker_path(style["shape"], 24, 10),
+            )
+        )
+    return TrendChart(
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        left=PLOT_LEFT,
+        right=PLOT_RIGHT,
+        top=PLOT_TOP,
+        bottom=PLOT_BOTTOM,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+        lines=tuple(lines),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One pledge's sub-items across all published reports
+
+
+@dataclass(frozen=True)
+class TimelineNote:
+    text: str
+    is_new: bool
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A sub-item in one report: ``movement`` and ``is_new`` compare it with the report before.
+
+    ``previous_title`` is set when the title differs from the previous report's; ``added`` when
+    the sub-item was not in the previous report. The oldest report has nothing to compare with:
+    no movement, no new notes.
+    """
+
+    report: Report
+    state: ItemState
+    notes: tuple[TimelineNote, ...]
+    movement: str = UNCHANGED
+    previous_rating: str = ""
+    previous_title: str | None = None
+    added: bool = False
+
+    @property
+    def previous_rating_label(self) -> str:
+        return RATING_LABELS.get(self.previous_rating, "")
+
+    @property
+    def new_note_count(self) -> int:
+        return sum(1 for note in self.notes if note.is_new)
+
+
+@dataclass(frozen=True)
+class SubItemTimeline:
+    """One sub-item (by key) through the reports that have it, newest first."""
+
+    key: Key
+    entries: tuple[TimelineEntry, ...]
+
+    @property
+    def latest(self) -> ItemState:
+        return self.entries[0].state
+
+    @property
+    def code(self) -> str:
+        return self.latest.code
+
+    @property
+    def anchor(self) -> str:
+        """The id the pledge page gives this sub-item (see SubItem.get_absolute_url)."""
+        return f"item-{self.latest.pledge}-{self.latest.position}"
+
+
+def pledge_timeline(number: int, reports: Sequence[Report] | None = None) -> list[SubItemTimeline]:
+    """Per sub-item of pledge ``number``: its state in every published report, newest first.
+
+    ``reports`` defaults to all published reports (one query); then one query for the states.
+    """
+    if reports is None:
+        reports = list(Report.objects.published().order_by("as_of"))
+    reports = sorted(reports, key=lambda report: report.as_of)
+    states = item_states(reports, pledge=number)
+    entries: dict[Key, list[TimelineEntry]] = defaultdict(list)
+    for index, report in enumerate(reports):
+        previous = states[reports[index - 1].pk] if index else None
+        for key, state in states[report.pk].items():
+            old = previous.get(key) if previous is not None else None
+            new = set(new_notes_of(old, state)) if previous is not None else set()
+            entries[key].append(
+                TimelineEntry(
+                    report=report,
+                    state=state,
+                    notes=tuple(TimelineNote(text, text in new) for text in state.notes),
+                    movement=movement(old.rating, state.rating) if old else UNCHANGED,
+                    previous_rating=old.rating if old else "",
+                    previous_title=old.title if old and old.title != state.title else None,
+                    added=previous is not None and old is None,
+                )
+            )
+    return [SubItemTimeline(key, tuple(reversed(entries[key]))) for key in sorted(entries)]
+
+
+# --------------------------------------------------------------------------------------------
+# Context for pages that show changes beside a report
+
+
+def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict:
+    """What ``/`` needs to show the change since the previous report and the trend (one query).
+
+    ``trend`` (Trend), ``current`` and ``previous`` (ReportFigures; ``previous`` is None for the
+    first report) and ``rating_changes`` (RatingDelta per rating, or None for the first report),
+    for the includes ``pledges/includes/rating_changes.html`` and ``trend_chart.html``. With the
+    report's ``breakdown``, also ``figure_changes``: (RatingFigure, RatingDelta or None) per
+    rating, to show each figure with its change (``pledges/includes/rating_delta.html``).
+    """
+    all_reports = trend()
+    deltas = all_reports.deltas_for(report)
+    context = {
+        "trend": all_reports,
+        "current": next((p for p in all_reports.points if p.report.pk == report.pk), None),
+        "previous": all_reports.previous_of(report),
+        "rating_changes": deltas,
+    }
+    if breakdown is not None:
+        context["figure_changes"] = [
+            (figure, deltas[index] if deltas else None)
+            for index, figure in enumerate(breakdown.ratings)
+        ]
+    return context
+
+
+def timeline_context(number: int, reports: Sequence[Report] | None = None) -> dict:
+    """``timelines`` for ``pledges/includes/timeline.html`` on pledge ``number``'s page.
+
+    One query when the page already has the published ``reports``, two without.
+    """
+    return {"timelines": pledge_timeline(number, reports)}
