@@ -184,12 +184,26 @@ def test_importing_another_month_changes_every_page_etag(client, report_2022):
     assert after["ETag"] != before["ETag"]
 
 
-def test_editing_one_report_keeps_the_other_reports_pages(client, report_2022):
+def test_editing_one_report_keeps_the_other_reports_own_pages(client, report_2022):
     newer = other_report()
-    old_page = client.get("/?report=2022-03")
+    old_page = client.get("/chapters/1/?report=2022-03")
     Chapter.objects.filter(report=newer).first().save()
-    again = client.get("/?report=2022-03", HTTP_IF_NONE_MATCH=old_page["ETag"])
+    again = client.get("/chapters/1/?report=2022-03", HTTP_IF_NONE_MATCH=old_page["ETag"])
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/", "/pledges/1/", "/changes/", "/feed/"])
+def test_pages_comparing_reports_change_when_an_older_report_is_edited(
+    client, report_2022, path
+):
+    other_report()
+    newest = client.get(path)
+    assert newest.status_code == 200
+    assessment = rating_of(report_2022, 1, 1)
+    assessment.rating = "B"
+    assessment.save()
+    again = client.get(path, HTTP_IF_NONE_MATCH=newest["ETag"])
+    assert again.status_code == 200
 
 
 def test_replacing_a_month_by_import_shows_the_new_file(client, report_2022, real_text):
