@@ -39,7 +39,8 @@ from common import HEADERS, database, get, gunicorn, production_env, setup_djang
 CANDIDATE_PAGES = [
     "/", "/?report=2022-03", "/api/summary.json", "/api/reports/2022-03/summary.json",
     "/chapters/1/", "/chapters/4/", "/pledges/3/", "/pledges/28/", "/items/",
-    "/items/?rating=C", "/items/?q=" + urllib.parse.quote("デジタル"), "/healthz",
+    "/items/?rating=C", "/items/?q=" + urllib.parse.quote("デジタル"), "/changes/", "/feed/",
+    "/healthz",
 ]
 
 
