@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
-from . import publishing
+from . import caching, publishing
 from .models import (
     Assessment,
     Chapter,
@@ -303,6 +303,7 @@ class AssessmentAdmin(HistoryAdmin):
             changed, Assessment, ["rating", "updated_at"], batch_size=500,
             default_user=request.user, default_change_reason=f"bulk rating {code}",
         )
+        caching.objects_changed(Assessment, changed)  # sends no signal: expire the pages
         self.message_user(
             request,
             ngettext(

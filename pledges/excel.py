@@ -50,7 +50,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import stats, table_format
+from . import caching, stats, table_format
 from .models import Assessment, Footnote, ProgressNote, Report, SubItem
 from .table_format import NOTE_BULLET, RATING_LABELS, circled_number
 
@@ -947,6 +947,8 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = "") -> ApplyResult:
             note._history_user = user
             note._change_reason = reason
             note.delete()
+        # The bulk writes above send no signal: expire the report's cached pages.
+        caching.objects_changed(Assessment, touched)
     return ApplyResult(
         ratings=sum(change.rating_changed for change in plan.changes),
         notes=sum(change.notes_changed for change in plan.changes),

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from . import excel, stats
+from .caching import cached_page
 from .models import Report
 from .views import published_report
 
@@ -35,24 +36,27 @@ def _download(
 
 
 @require_GET
+@cached_page
 def export_xlsx(request: HttpRequest, month: str | None = None) -> HttpResponse:
     """The published report for ``month`` (or the newest) as .xlsx; 404 for a draft."""
-    report = published_report(month)
+    report = published_report(month, request)
     return _download(report, excel.export_xlsx(report), XLSX_TYPE, "xlsx")
 
 
 @require_GET
+@cached_page
 def export_csv(request: HttpRequest, month: str) -> HttpResponse:
     """One line per sub-item, UTF-8 with BOM."""
-    report = published_report(month)
+    report = published_report(month, request)
     body = excel.render_csv(excel.report_rows(report))
     return _download(report, body, "text/csv; charset=utf-8", "csv")
 
 
 @require_GET
+@cached_page
 def export_json(request: HttpRequest, month: str) -> HttpResponse:
     """The whole report as JSON, shown in the browser (inline) but saved under its name."""
-    report = published_report(month)
+    report = published_report(month, request)
     data = excel.render_json(excel.report_rows(report), stats.report_summary(report))
     body = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
     return _download(report, body, "application/json; charset=utf-8", "json", "inline")

@@ -78,6 +78,10 @@ class Report(models.Model):
     published_at = models.DateTimeField(_("公開日時"), null=True, blank=True)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    content_version = models.PositiveBigIntegerField(
+        _("内容の版"), default=0, editable=False,
+        help_text=_("この報告のどこかが変わるたびに増える番号。公開ページのキャッシュの鍵です。"),
+    )
 
     history = HistoricalRecords()
     objects = ReportQuerySet.as_manager()

@@ -21,14 +21,20 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from . import changes, exports, stats
+from .caching import cached_page, published_reports
 from .filters import SubItemFilter
 from .models import Footnote, Pledge, Report, SubItem
 from .references import split_references
 from .tables import SubItemTable
 
 
-def published_report(month: str | None) -> Report:
-    """The published report for ``YYYY-MM``, or the newest one; 404 when there is none."""
+def published_report(month: str | None, request: HttpRequest | None = None) -> Report:
+    """The published report for ``YYYY-MM``, or the newest one; 404 when there is none.
+
+    With ``request``, picks from the list of published reports the page cache already read.
+    """
+    if request is not None:
+        return _pick(published_reports(request), month)
     reports = Report.objects.published()
     report = reports.for_month(month).first() if month else reports.order_by("-as_of").first()
     if report is None:
@@ -39,18 +45,22 @@ def published_report(month: str | None) -> Report:
 def chosen_report(request: HttpRequest) -> tuple[Report, list[Report]]:
     """(the report ``?report=`` asks for or the newest, all published reports newest first).
 
-    One query: a city publishes one report a year, so the list is short. Http404 for a month
-    that is malformed, unknown or not published, and when nothing is published yet.
+    One query, shared with the page cache (``caching.published_reports``): a city publishes one
+    report a year, so the list is short. Http404 for a month that is malformed, unknown or not
+    published, and when nothing is published yet.
     """
-    reports = list(Report.objects.published().order_by("-as_of"))
-    month = request.GET.get("report")
+    reports = published_reports(request)
+    return _pick(reports, request.GET.get("report")), reports
+
+
+def _pick(reports: list[Report], month: str | None) -> Report:
     if month is None:
         report = reports[0] if reports else None
     else:
         report = next((candidate for candidate in reports if candidate.month == month), None)
     if report is None:
         raise Http404(_("指定された時点の進捗報告はありません。"))
-    return report, reports
+    return report
 
 
 def report_url(name: str, report: Report, *args: object, fragment: str = "") -> str:
@@ -145,6 +155,7 @@ def grouped_by_pledge(items: list[SubItem]) -> list[tuple[Pledge, list[SubItem]]
 
 
 @require_GET
+@cached_page(depends="all")  # shows the change since the previous report
 def overview(request: HttpRequest) -> HttpResponse:
     report, reports = chosen_report(request)
     summary = stats.report_summary(report)
@@ -161,6 +172,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page
 def chapter(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
     chapter = get_object_or_404(stats.chapters_with_counts(report), number=number)
@@ -201,6 +213,7 @@ def with_timelines(items: list[SubItem], pledge: Pledge, reports: list[Report]) 
 
 
 @require_GET
+@cached_page(depends="all")  # each sub-item's timeline across the reports
 def pledge(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
     pledges = Pledge.objects.select_related("chapter").annotate(
@@ -264,10 +277,11 @@ class ItemListView(SingleTableMixin, FilterView):
         return context
 
 
-items = ItemListView.as_view()
+items = cached_page(ItemListView.as_view())
 
 
 @require_GET
+@cached_page
 def items_csv(request: HttpRequest) -> HttpResponse:
     """The /items/ rows for the same filters as CSV, UTF-8 with a BOM so Excel reads Japanese."""
     report, _reports = chosen_report(request)
@@ -294,8 +308,9 @@ def items_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page
 def summary_json(request: HttpRequest, month: str | None = None) -> JsonResponse:
-    report = published_report(month)
+    report = published_report(month, request)
     return JsonResponse(
         stats.report_summary(report).as_dict(), json_dumps_params={"ensure_ascii": False}
     )
@@ -318,6 +333,7 @@ def changes_context(trend: changes.Trend, comparison: changes.Comparison | None)
 
 
 @require_GET
+@cached_page(depends="all")
 def changes_latest(request: HttpRequest) -> HttpResponse:
     """The newest published report against the one before it (a friendly page while only one)."""
     trend = changes.trend()
@@ -329,6 +345,7 @@ def changes_latest(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cached_page(depends="all")
 def changes_between(request: HttpRequest, before: str, after: str) -> HttpResponse:
     """``/changes/<from>/<to>/``; the months the wrong way round redirect to the right order."""
     if before > after:
@@ -339,6 +356,7 @@ def changes_between(request: HttpRequest, before: str, after: str) -> HttpRespon
 
 
 @require_GET
+@cached_page(depends="all")
 def changes_json(request: HttpRequest, before: str, after: str) -> HttpResponse:
     if before > after:
         return redirect("pledges:changes_json", before=after, after=before)

@@ -64,3 +64,13 @@ def report_2023(report_2022: Report, real_table: table_format.Table) -> Report:
     )
     loading.load_table(table, source_name="built-from-2022.txt")
     return Report.objects.get(as_of=as_of)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: rolled-back ids and versions repeat across tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

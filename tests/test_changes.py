@@ -388,9 +388,12 @@ def test_feed_has_one_entry_per_published_report_summarising_its_changes(client,
 
 
 def test_feed_and_changes_page_run_two_queries(client, three_reports, django_assert_num_queries):
-    # The counts of every report, then every sub-item with its notes: nothing per report.
+    # The counts of every report, then every sub-item with its notes: nothing per report; plus
+    # the page cache's look at the reports' versions, which is all a cached copy costs.
     for url in ("/feed/", "/changes/", "/changes/2022-03/2024-03/"):
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(3):
+            client.get(url)
+        with django_assert_num_queries(1):
             client.get(url)
 
 

@@ -1,0 +1,91 @@
+"""How long importing a generated report of 10,000 sub-items takes, on SQLite and PostgreSQL.
+
+    python bench/import_bench.py [--sub-items 10000] [--databases sqlite,postgres]
+
+Times, on a fresh database each: writing the text file, parsing it, the first import (new
+month), importing the same file again (recognised by its SHA-256, nothing written) and a
+replacing import of a changed file (the old report deleted, the new one written, in one
+transaction). Each database runs in a child process because settings are read once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from common import ROOT, database
+
+
+def measure(sub_items: int) -> dict[str, float]:
+    """Runs inside the child, with DATABASE_URL set; returns seconds per step."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pledgetracker.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from pledges import loading, table_format
+    from pledges.models import SubItem
+    from pledges.testing import generated_table
+
+    call_command("migrate", verbosity=0)
+    figures: dict[str, float] = {}
+
+    def timed(name: str, function):
+        start = time.perf_counter()
+        value = function()
+        figures[name] = time.perf_counter() - start
+        return value
+
+    table = generated_table(sub_items=sub_items, as_of=date(2030, 3, 1))
+    data = timed("write text", lambda: table_format.write_table(table).encode())
+    timed("parse", lambda: table_format.parse_bytes(data))
+    first = timed("import (new month)", lambda: loading.load_file(data, source_name="a.txt"))
+    again = timed("import same file", lambda: loading.load_file(data, source_name="a.txt"))
+    changed = data.replace("の取組1を実施".encode(), "の取組1を完了".encode(), 1)
+    replaced = timed(
+        "import replacing", lambda: loading.load_file(changed, source_name="b.txt", replace=True)
+    )
+    assert (first.action, again.action, replaced.action) == ("created", "unchanged", "replaced")
+    assert SubItem.objects.count() == sub_items
+    figures["file MB"] = len(data) / 1e6
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sub-items", type=int, default=10_000)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.sub_items)))
+        return
+    print(f"import of a generated report with {args.sub_items:,} sub-items")
+    for kind in args.databases.split(","):
+        with database(kind.strip()) as database_url:
+            env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_ENV": "development",
+                   "LOG_LEVEL": "WARNING"}
+            result = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--child",
+                 "--sub-items", str(args.sub_items)],
+                env=env, capture_output=True, text=True, cwd=ROOT,
+            )
+        if result.returncode != 0:
+            raise SystemExit(f"{kind}: failed\n{result.stderr}")
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        size = figures.pop("file MB")
+        print(f"\n== {kind} (file {size:.1f} MB)")
+        for name, seconds in figures.items():
+            print(f"{name:<20} {seconds:8.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Public pages cached per report and page, and revalidated by browsers with ETags.
+
+Every report carries ``content_version``, a counter bumped in the same transaction as any change
+to the report or anything in its tree (chapters, pledges, sub-items, assessments, notes,
+footnotes, stated totals). A page's cache key and ETag are built from the version of the report
+it shows and from the list of published reports (the month selector), so:
+
+- an edit, an import or a publication changes the key: the next request renders afresh, and
+  nothing has to be deleted from the cache (old entries age out);
+- correctness does not depend on the cache being shared: a per-process cache is only colder;
+- a browser sending ``If-None-Match`` gets a 304 after one small query.
+
+Saves and deletes through the ORM bump the version by signal (connected in ``apps.py``).
+``QuerySet.update()``, ``bulk_create`` and simple-history's ``bulk_update_with_history`` send no
+signals: code that changes an existing report that way (the admin's bulk rating action, the
+Excel import) calls ``objects_changed(Model, objects)`` or ``report_changed(report_id, …)``
+after writing, in the same transaction. A brand-new report needs nothing: its key is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Literal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F, Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_cache_control
+from django.utils.http import parse_etags, quote_etag
+from django.utils.translation import get_language
+
+from .models import (
+    Assessment,
+    Chapter,
+    Footnote,
+    Pledge,
+    ProgressNote,
+    Report,
+    StatedTotal,
+    SubItem,
+)
+
+# --------------------------------------------------------------------------------------------
+# Versions
+
+
+def report_changed(*report_ids: int) -> None:
+    """Bump the version of these reports (one UPDATE); call inside the changing transaction."""
+    ids = {report_id for report_id in report_ids if report_id is not None}
+    if ids:
+        _bump(Report.objects.filter(pk__in=ids))
+
+
+def objects_changed(model: type[Model], objects: Iterable[Model]) -> None:
+    """Bump the reports these saved ``objects`` of ``model`` belong to (one UPDATE).
+
+    For writes that send no signal: ``bulk_update_with_history``, ``bulk_create``,
+    ``QuerySet.update()``. Call it after the write, in the same transaction when there is one.
+    """
+    pks = [obj.pk for obj in objects]
+    if pks:
+        _bump(Report.objects.filter(**{f"{_OWN_LOOKUP[model]}__in": pks}))
+
+
+def _bump(reports: QuerySet[Report]) -> None:
+    # F() makes concurrent bumps add up instead of overwriting each other; update() sends no
+    # signal, so this does not recurse through Report's own post_save.
+    reports.update(content_version=F("content_version") + 1)
+
+
+# How each model reaches its report, as a lookup from Report to the instance's parent id.
+_PARENT_LOOKUP: dict[type[Model], tuple[str, str]] = {
+    StatedTotal: ("pk", "report_id"),
+    Chapter: ("pk", "report_id"),
+    Footnote: ("pk", "report_id"),
+    Pledge: ("chapters", "chapter_id"),
+    SubItem: ("chapters__pledges", "pledge_id"),
+    Assessment: ("chapters__pledges__sub_items", "sub_item_id"),
+    ProgressNote: ("chapters__pledges__sub_items__assessment", "assessment_id"),
+}
+TRACKED_MODELS: tuple[type[Model], ...] = (Report, *_PARENT_LOOKUP)
+# How each model is reached from Report, for a filter on its own primary keys.
+_OWN_LOOKUP: dict[type[Model], str] = {
+    Report: "pk",
+    StatedTotal: "stated_totals",
+    Chapter: "chapters",
+    Footnote: "footnotes",
+    Pledge: "chapters__pledges",
+    SubItem: "chapters__pledges__sub_items",
+    Assessment: "chapters__pledges__sub_items__assessment",
+    ProgressNote: "chapters__pledges__sub_items__assessment__notes",
+}
+
+
+def instance_changed(sender: type[Model], instance: Model, **kwargs: object) -> None:
+    """post_save / post_delete receiver: bump the report ``instance`` belongs to (one UPDATE)."""
+    if isinstance(kwargs.get("origin"), Report):
+        # Part of deleting a whole report: its pages go with it, and walking up from each of
+        # thousands of rows to a report being deleted would cost a query per row.
+        return
+    if isinstance(instance, Report):
+        _bump(Report.objects.filter(pk=instance.pk))
+        return
+    lookup, parent_attribute = _PARENT_LOOKUP[type(instance)]
+    _bump(Report.objects.filter(**{lookup: getattr(instance, parent_attribute)}))
+
+
+# --------------------------------------------------------------------------------------------
+# Pages
+
+Depends = Literal["report", "all"]
+
+logger = logging.getLogger(__name__)
+
+
+def _cache_get(key: str) -> object:
+    # A cache outage (table missing, server down) must cost speed, never the page itself.
+    try:
+        return cache.get(key)
+    except Exception:
+        logger.warning("page cache unavailable for get", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value: object) -> None:
+    try:
+        cache.set(key, value, settings.PAGE_CACHE_SECONDS)
+    except Exception:
+        logger.warning("page cache unavailable for set", exc_info=True)
+
+
+def published_reports(request: HttpRequest) -> list[Report]:
+    """All published reports, newest first; one query, remembered on the request.
+
+    Views choosing their report can take it from here instead of querying again.
+    """
+    if not hasattr(request, "_published_reports"):
+        request._published_reports = list(Report.objects.published().order_by("-as_of"))
+    return request._published_reports
+
+
+def month_from_request(request: HttpRequest, kwargs: dict) -> str | None:
+    """The month a public page shows: the URL's ``month`` or ``?report=``; None for the newest."""
+    return kwargs.get("month") or request.GET.get("report")
+
+
+def page_signature(
+    reports: list[Report], month: str | None, depends: Depends = "report"
+) -> str | None:
+    """What a page's content is a function of, as text; None when the month is not published.
+
+    ``depends="report"``: the shown report's version and the published months (the selector).
+    ``depends="all"``: every published report's version, for pages comparing reports.
+    """
+    if month is None:
+        shown = reports[0] if reports else None
+    else:
+        shown = next((report for report in reports if report.month == month), None)
+    if shown is None:
+        return None
+    if depends == "all":
+        parts = [f"{report.pk}.{report.content_version}" for report in reports]
+    else:
+        parts = [f"{shown.pk}.{shown.content_version}", *(str(report.pk) for report in reports)]
+    return f"{shown.pk}|{','.join(parts)}"
+
+
+def cached_page(
+    view: Callable[..., HttpResponse] | None = None, *, depends: Depends = "report"
+) -> Callable[..., HttpResponse]:
+    """Decorate a public GET view: cache its 200 responses and answer revalidation with 304.
+
+    Usable as ``@cached_page`` or ``@cached_page(depends="all")``. The key is the page's
+    signature, the language and the full path with its query string. Requests carrying a
+    session cookie (staff) bypass the cache both ways, so nothing staff-only is ever stored
+    or served from it. Unknown months go straight to the view, which answers 404.
+    """
+    if view is None:
+        return lambda inner: cached_page(inner, depends=depends)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return view(request, *args, **kwargs)
+        signature = page_signature(
+            published_reports(request), month_from_request(request, kwargs), depends
+        )
+        if signature is None:
+            return view(request, *args, **kwargs)
+        digest = hashlib.sha256(
+            f"{signature}\n{get_language()}\n{request.get_full_path()}".encode()
+        ).hexdigest()
+        etag = quote_etag(digest[:32])
+        if etag in parse_etags(request.headers.get("If-None-Match", "")):
+            return _revalidatable(HttpResponseNotModified(), etag)
+        key = f"page:{digest}"
+        stored = _cache_get(key)
+        if stored is not None:
+            status, headers, content = stored
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+            return _revalidatable(response, etag)
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+            response.render()
+        # A page that used a CSRF token or sets a cookie is someone's own: never share it.
+        personal = bool(response.cookies) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        if response.status_code == 200 and not response.streaming and not personal:
+            headers = [(name, value) for name, value in response.items()]
+            _cache_set(key, (200, headers, response.content))
+            return _revalidatable(response, etag)
+        return response
+
+    return wrapper
+
+
+def _revalidatable(response: HttpResponse, etag: str) -> HttpResponse:
+    # no-cache: browsers and proxies may keep the page but must ask first (a cheap 304).
+    response["ETag"] = etag
+    patch_cache_control(response, no_cache=True)
+    return response

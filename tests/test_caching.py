@@ -1,0 +1,333 @@
+"""Public pages are cached per report and page; every change in a report's tree invalidates them."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+
+import pytest
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.db import transaction
+from django.http import HttpResponse
+
+from pledges import caching, loading
+from pledges.models import (
+    Assessment,
+    Chapter,
+    Footnote,
+    Pledge,
+    ProgressNote,
+    Report,
+    StatedTotal,
+    SubItem,
+)
+from pledges.testing import generated_table
+from tests.test_admin import change_url, form_data, post_change
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/api/summary.json"]
+
+
+def summary(client) -> dict:
+    return json.loads(client.get("/api/summary.json").content)
+
+
+def counts(client) -> dict[str, int]:
+    return {rating["code"]: rating["count"] for rating in summary(client)["ratings"]}
+
+
+def version_of(report: Report) -> int:
+    return Report.objects.values_list("content_version", flat=True).get(pk=report.pk)
+
+
+def other_report() -> Report:
+    loading.load_table(generated_table(sub_items=8, as_of=date(2023, 3, 1)), source_name="2023")
+    return Report.objects.get(as_of=date(2023, 3, 1))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_repeated_request_with_its_etag_gets_304_after_one_query(
+    client, report_2022, path, django_assert_num_queries
+):
+    first = client.get(path)
+    assert first.status_code == 200
+    assert "no-cache" in first["Cache-Control"]
+    with django_assert_num_queries(1):
+        again = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert again["ETag"] == first["ETag"]
+    assert again.content == b""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_cached_page_is_served_with_one_query_and_same_bytes(
+    client, report_2022, path, django_assert_num_queries
+):
+    first = client.get(path)
+    with django_assert_num_queries(1):
+        second = client.get(path)
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+
+
+def rating_of(report: Report, pledge: int, position: int) -> Assessment:
+    return Assessment.objects.get(
+        sub_item__pledge__chapter__report=report, sub_item__pledge__number=pledge,
+        sub_item__position=position,
+    )
+
+
+def test_rating_saved_in_the_admin_shows_on_the_next_public_request(
+    client, admin_client, report_2022
+):
+    before = client.get("/api/summary.json")
+    assert counts(client) == {"A": 8, "B": 28, "C": 24, "D": 0}
+    pledge_page = client.get("/pledges/3/")
+    target = rating_of(report_2022, 3, 1)
+    assert target.rating == "C"
+
+    saved = post_change(admin_client, target, rating="A")
+    assert saved.status_code == 302
+
+    after = client.get("/api/summary.json", HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+    assert {r["code"]: r["count"] for r in json.loads(after.content)["ratings"]} == {
+        "A": 9, "B": 28, "C": 23, "D": 0,
+    }
+    page = client.get("/pledges/3/", HTTP_IF_NONE_MATCH=pledge_page["ETag"])
+    assert page.status_code == 200 and page.content != pledge_page.content
+
+
+def test_a_note_added_in_the_admin_shows_on_the_chapter_page(client, admin_client, report_2022):
+    assert "市民説明会を開催" not in client.get("/chapters/1/").content.decode()
+    target = rating_of(report_2022, 3, 1)
+    page = admin_client.get(change_url(target))
+    data = form_data(page)
+    prefix = next(
+        inline.formset.prefix for inline in page.context["inline_admin_formsets"]
+    )
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    data[f"{prefix}-TOTAL_FORMS"] = index + 1
+    data[f"{prefix}-{index}-text"] = "市民説明会を開催"
+    data[f"{prefix}-{index}-position"] = index + 1
+    data[f"{prefix}-{index}-bulleted"] = "on"
+    data[f"{prefix}-{index}-assessment"] = target.pk
+    assert admin_client.post(change_url(target), data).status_code == 302
+    assert "市民説明会を開催" in client.get("/chapters/1/").content.decode()
+
+
+def test_the_admin_bulk_rating_action_shows_on_the_next_public_request(
+    client, admin_client, report_2022
+):
+    assert counts(client)["D"] == 0
+    selected = [rating_of(report_2022, 3, 1).pk, rating_of(report_2022, 3, 2).pk]
+    response = admin_client.post(
+        "/admin/pledges/assessment/", {"action": "set_rating_D", "_selected_action": selected}
+    )
+    assert response.status_code == 302
+    assert counts(client)["D"] == 2
+
+
+def test_an_excel_import_shows_on_the_next_public_request(client, report_2022):
+    from openpyxl import load_workbook
+
+    from pledges import excel
+    from tests.workbooks import row_of
+
+    assert counts(client)["A"] == 8
+    workbook = load_workbook(io.BytesIO(excel.export_xlsx(report_2022)))
+    sheet = workbook[excel.LIST_SHEET]
+    sheet[f"E{row_of(sheet, '3①')}"] = "A 完了"
+    data = io.BytesIO()
+    workbook.save(data)
+    excel.apply_plan(excel.plan_import(data.getvalue(), report_2022), reason="test")
+    assert counts(client)["A"] == 9
+
+
+def test_publishing_a_draft_shows_it_as_the_newest_report(client, report_2022):
+    from pledges import publishing
+
+    draft = other_report()
+    draft.status = Report.Status.DRAFT
+    draft.save()
+    assert summary(client)["report"] == "2022-03"
+    publishing.publish(draft)
+    assert summary(client)["report"] == "2023-03"
+
+
+def test_bulk_update_with_report_changed_shows_on_the_next_request(client, report_2022):
+    assert counts(client)["D"] == 0
+    with transaction.atomic():
+        Assessment.objects.filter(sub_item__pledge__chapter__report=report_2022).update(rating="D")
+        caching.report_changed(report_2022.pk)
+    assert counts(client)["D"] == 60
+
+
+def test_unpublishing_the_newest_report_falls_back_to_the_older_one(client, report_2022):
+    newer = other_report()
+    assert summary(client)["report"] == "2023-03"
+    newer.status = Report.Status.DRAFT
+    newer.save()
+    assert summary(client)["report"] == "2022-03"
+
+
+def test_importing_another_month_changes_every_page_etag(client, report_2022):
+    """The month selector on each page lists the published reports."""
+    before = client.get("/?report=2022-03")
+    other_report()
+    after = client.get("/?report=2022-03", HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+
+
+def test_editing_one_report_keeps_the_other_reports_own_pages(client, report_2022):
+    newer = other_report()
+    old_page = client.get("/chapters/1/?report=2022-03")
+    Chapter.objects.filter(report=newer).first().save()
+    again = client.get("/chapters/1/?report=2022-03", HTTP_IF_NONE_MATCH=old_page["ETag"])
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/", "/pledges/1/", "/changes/", "/feed/"])
+def test_pages_comparing_reports_change_when_an_older_report_is_edited(
+    client, report_2022, path
+):
+    other_report()
+    newest = client.get(path)
+    assert newest.status_code == 200
+    assessment = rating_of(report_2022, 1, 1)
+    assessment.rating = "B"
+    assessment.save()
+    again = client.get(path, HTTP_IF_NONE_MATCH=newest["ETag"])
+    assert again.status_code == 200
+
+
+def test_replacing_a_month_by_import_shows_the_new_file(client, report_2022, real_text):
+    assert summary(client)["chapters"][0]["title"] == "デジタル未来都市"
+    changed = real_text.replace("第1章 デジタル未来都市", "第1章 デジタル未来都市づくり", 1)
+    loading.load_file(changed.encode(), source_name="again.txt", replace=True)
+    assert summary(client)["chapters"][0]["title"] == "デジタル未来都市づくり"
+
+
+def test_same_url_in_another_language_is_a_separate_entry(client, report_2022):
+    japanese = client.get("/", HTTP_ACCEPT_LANGUAGE="ja")
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert japanese["ETag"] != english["ETag"]
+    assert english["Content-Language"] == "en"
+
+
+def test_staff_with_a_session_bypass_the_cache(client, report_2022, django_user_model):
+    page = client.get("/")
+    staff = django_user_model.objects.create_user("staff", password="x-1234567", is_staff=True)
+    client.force_login(staff)
+    fresh = client.get("/", HTTP_IF_NONE_MATCH=page["ETag"])
+    assert fresh.status_code == 200
+    assert not fresh.has_header("ETag")
+
+
+def test_unknown_month_is_404_and_not_cached(client, report_2022):
+    assert client.get("/api/reports/1999-03/summary.json").status_code == 404
+    assert client.get("/?report=1999-03").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("model", "lookup"),
+    [
+        (Report, "pk"),
+        (StatedTotal, "report"),
+        (Chapter, "report"),
+        (Footnote, "report"),
+        (Pledge, "chapter__report"),
+        (SubItem, "pledge__chapter__report"),
+        (Assessment, "sub_item__pledge__chapter__report"),
+        (ProgressNote, "assessment__sub_item__pledge__chapter__report"),
+    ],
+)
+def test_saving_or_deleting_any_part_bumps_only_its_own_report(report_2022, model, lookup):
+    newer = other_report()
+    before, newer_before = version_of(report_2022), version_of(newer)
+    instance = model.objects.filter(**{lookup: report_2022.pk}).first()
+    instance.save()
+    assert version_of(report_2022) == before + 1
+    if model is not Report:
+        instance.delete()
+        assert version_of(report_2022) >= before + 2
+    assert version_of(newer) == newer_before
+
+
+def test_deleting_a_whole_report_adds_no_query_per_row():
+    """A replace import deletes thousands of rows; version tracking must not walk each up."""
+    from django.db import connection
+    from django.db.models.signals import post_delete
+    from django.test.utils import CaptureQueriesContext
+
+    for year in (2030, 2031):
+        loading.load_table(generated_table(sub_items=40, as_of=date(year, 3, 1)))
+    with CaptureQueriesContext(connection) as tracked:
+        Report.objects.get(as_of=date(2030, 3, 1)).delete()
+    for model in caching.TRACKED_MODELS:
+        post_delete.disconnect(sender=model, dispatch_uid=f"pledges-version-{model.__name__}-del")
+    try:
+        with CaptureQueriesContext(connection) as untracked:
+            Report.objects.get(as_of=date(2031, 3, 1)).delete()
+    finally:
+        for model in caching.TRACKED_MODELS:
+            post_delete.connect(
+                caching.instance_changed, sender=model,
+                dispatch_uid=f"pledges-version-{model.__name__}-del",
+            )
+    # One more: StatedTotal (no history) is no longer fast-deleted, so it is selected first.
+    assert len(tracked) <= len(untracked) + 1
+
+
+class BrokenCache(BaseCache):
+    """A cache whose server is down."""
+
+    def get(self, key, default=None, version=None):
+        raise ConnectionError("cache server down")
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        raise ConnectionError("cache server down")
+
+
+def test_pages_still_render_when_the_cache_is_down(client, report_2022, settings):
+    settings.CACHES = {"default": {"BACKEND": "tests.test_caching.BrokenCache"}}
+    assert counts(client) == {"A": 8, "B": 28, "C": 24, "D": 0}
+    assert client.get("/").status_code == 200
+
+
+def test_template_responses_are_rendered_before_caching(rf, report_2022):
+    """Class-based views (django-filter's FilterView on /items/) return TemplateResponse."""
+    from django.template import engines
+    from django.template.response import TemplateResponse
+
+    template = engines["django"].from_string("<p>{{ n }}</p>")
+    calls = []
+
+    def view(request):
+        calls.append(1)
+        return TemplateResponse(request, template, {"n": len(calls)})
+
+    page = caching.cached_page(view)
+    assert page(rf.get("/x/")).content == b"<p>1</p>"
+    assert page(rf.get("/x/")).content == b"<p>1</p>"
+    assert len(calls) == 1
+
+
+def test_a_page_that_used_a_csrf_token_is_not_shared(rf, report_2022):
+    from django.middleware.csrf import get_token
+
+    calls = []
+
+    def view(request):
+        calls.append(1)
+        return HttpResponse(get_token(request))
+
+    page = caching.cached_page(view)
+    page(rf.get("/form/"))
+    page(rf.get("/form/"))
+    assert len(calls) == 2

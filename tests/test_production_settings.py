@@ -1,0 +1,180 @@
+"""Production settings: checked by Django's deploy checks, static files hashed, JSON logs.
+
+Settings are read once per process, so each case runs ``manage.py`` in a subprocess with the
+environment a deployment would have.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pledgetracker.logging import JsonFormatter
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "kP2v9xQ-7mZr4tLw8sYb1nHc6dGf3jUa0eRi5oTq_yVxWzAbCdEfGhIjKlMn"
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        key: value for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "SECURE_", "ADMIN_", "CACHE_", "LOG_"))
+    }
+    environment.update(
+        DJANGO_SETTINGS_MODULE="pledgetracker.settings", DJANGO_ENV="production",
+        SECRET_KEY=SECRET, ALLOWED_HOSTS="pledges.example.org",
+    )
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_deploy_checks_pass_without_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def settings_value(expression: str, **env: str) -> str:
+    result = manage(
+        "shell", "-c", f"from django.conf import settings; print({expression})", **env
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_production_turns_debug_off_and_hardens_cookies_and_https():
+    values = settings_value(
+        "settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, "
+        "settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, "
+        "getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)"
+    )
+    assert values == "False True True True 31536000 None"
+
+
+def test_proxy_header_is_trusted_only_when_asked():
+    assert settings_value(
+        "settings.SECURE_PROXY_SSL_HEADER", TRUST_X_FORWARDED_PROTO="true"
+    ) == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_production_cache_is_the_shared_database_table_unless_configured():
+    assert settings_value("settings.CACHES['default']['BACKEND']") == (
+        "django.core.cache.backends.db.DatabaseCache"
+    )
+    assert settings_value(
+        "settings.CACHES['default']['BACKEND']", CACHE_URL="locmem://"
+    ) == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_admin_url_is_configurable():
+    assert settings_value(
+        "__import__('django.urls').urls.reverse('admin:index')", ADMIN_URL="staff-7f3a/"
+    ) == "/staff-7f3a/"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be at least 50 characters"),
+        ({"SECURE_SSL_REDIRECT": "maybe"}, "SECURE_SSL_REDIRECT='maybe' is not a boolean"),
+        ({"ADMIN_URL": "/admin"}, "ADMIN_URL='/admin'"),
+        ({"CACHE_URL": "memcached://x"}, "CACHE_URL='memcached://x'"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT='xml'"),
+    ],
+)
+def test_refuses_to_start_on_a_bad_value_and_names_it(env, message):
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_collectstatic_writes_hashed_names_and_a_manifest(tmp_path):
+    result = manage("collectstatic", "--noinput", STATIC_ROOT=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())
+    hashed = manifest["paths"]["pledges/site.css"]
+    assert hashed != "pledges/site.css" and hashed.startswith("pledges/site.")
+    assert (tmp_path / hashed).exists()
+    # The admin's scripts too, and compressed copies whitenoise serves to browsers that accept them.
+    actions = manifest["paths"]["admin/js/actions.js"]
+    assert (tmp_path / (actions + ".gz")).exists()
+
+
+def test_json_log_lines_carry_level_logger_request_and_exception():
+    formatter = JsonFormatter()
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.getLogger("django.request").makeRecord(
+            "django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s", ("/",),
+            sys.exc_info(), extra={"status_code": 500, "request": type("R", (), {
+                "method": "GET", "path": "/items/"})(), "report": "2022-03"},
+        )
+    entry = json.loads(formatter.format(record))
+    assert entry["level"] == "ERROR"
+    assert entry["logger"] == "django.request"
+    assert entry["message"] == "Internal Server Error: /"
+    assert (entry["status"], entry["method"], entry["path"]) == (500, "GET", "/items/")
+    assert entry["report"] == "2022-03"
+    assert "ValueError: boom" in entry["exception"]
+
+
+def test_production_logs_are_json_on_stdout():
+    result = manage(
+        "shell", "-c", "import logging; logging.getLogger('pledges').warning('日本語 %s', 1)"
+    )
+    assert result.returncode == 0, result.stderr
+    entry = json.loads(result.stdout.strip().splitlines()[-1])
+    assert entry["message"] == "日本語 1"
+    assert entry["level"] == "WARNING"
+
+
+def test_gunicorn_access_log_is_json_on_stdout(tmp_path):
+    """gunicorn with the repository's gunicorn.conf.py, as deployed: one JSON line per request."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    environment = {
+        **os.environ, "DJANGO_ENV": "production", "SECRET_KEY": SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1", "PORT": str(port), "HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": "1", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
+    output = (tmp_path / "out.log").open("w+")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "pledgetracker.wsgi"], cwd=ROOT, env=environment,
+        stdout=output, stderr=subprocess.DEVNULL,
+    )
+    body = b""
+    try:
+        for _ in range(100):
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/healthz", headers={"User-Agent": 'say "hi"'}
+                )
+                body = urllib.request.urlopen(request, timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert body == b"ok"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    output.seek(0)
+    entries = [json.loads(line) for line in output.read().splitlines() if line.startswith("{")]
+    access = [entry for entry in entries if entry["logger"] == "gunicorn.access"]
+    assert access and access[-1]["path"] == "/healthz"
+    assert access[-1]["status"] == 200
+    assert access[-1]["agent"] == 'say "hi"'
