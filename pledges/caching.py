@@ -143,9 +143,10 @@ def published_reports(request: HttpRequest) -> list[Report]:
     return request._published_reports
 
 
-def month_from_request(request: HttpRequest, kwargs: dict) -> str | None:
-    """The month a public page shows: the URL's ``month`` or ``?report=``; None for the newest."""
-    return kwargs.get("month") or request.GET.get("report")
+def month_from_request(request: HttpRequest, kwargs: dict, report_param: bool) -> str | None:
+    """The month a public page shows: the URL's ``month``, else ``?report=`` for views that
+    honour it; None for the newest."""
+    return kwargs.get("month") or (request.GET.get("report") if report_param else None)
 
 
 def page_signature(
@@ -170,24 +171,29 @@ def page_signature(
 
 
 def cached_page(
-    view: Callable[..., HttpResponse] | None = None, *, depends: Depends = "report"
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    depends: Depends = "report",
+    report_param: bool = True,
 ) -> Callable[..., HttpResponse]:
     """Decorate a public GET view: cache its 200 responses and answer revalidation with 304.
 
-    Usable as ``@cached_page`` or ``@cached_page(depends="all")``. The key is the page's
+    Usable as ``@cached_page`` or ``@cached_page(depends="all")``; ``report_param=False`` for
+    views that ignore ``?report=`` (their page is keyed by the newest report even when a stray
+    ``?report=`` names another). The key is the page's
     signature, the language and the full path with its query string. Requests carrying a
     session cookie (staff) bypass the cache both ways, so nothing staff-only is ever stored
     or served from it. Unknown months go straight to the view, which answers 404.
     """
     if view is None:
-        return lambda inner: cached_page(inner, depends=depends)
+        return lambda inner: cached_page(inner, depends=depends, report_param=report_param)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
             return view(request, *args, **kwargs)
         signature = page_signature(
-            published_reports(request), month_from_request(request, kwargs), depends
+            published_reports(request), month_from_request(request, kwargs, report_param), depends
         )
         if signature is None:
             return view(request, *args, **kwargs)
