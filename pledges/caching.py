@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation import get_language
@@ -69,7 +70,8 @@ def objects_changed(model: type[Model], objects: Iterable[Model]) -> None:
 def _bump(reports: QuerySet[Report]) -> None:
     # F() makes concurrent bumps add up instead of overwriting each other; update() sends no
     # signal, so this does not recurse through Report's own post_save.
-    reports.update(content_version=F("content_version") + 1)
+    # updated_at moves too: the feed and admin say when a report last changed.
+    reports.update(content_version=F("content_version") + 1, updated_at=timezone.now())
 
 
 # How each model reaches its report, as a lookup from Report to the instance's parent id.
