@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.apps import apps
 from django.db import connection, router, transaction
@@ -86,7 +87,8 @@ def load_table(
     - a new month is created;
     - the same file (same SHA-256) for a month we have changes nothing, so staff edits survive;
     - a different file for a month we have is refused unless ``replace``, which deletes the old
-      report and creates the new one in the same transaction.
+      report and creates the new one in the same transaction; history records every deleted
+      row ("-", by ``user``, with the import as reason) as it records every created one.
     ``dry_run`` does all of it inside the transaction and rolls back.
     """
     _check_lengths(table)
@@ -197,7 +199,7 @@ def _delete_report(report: Report, *, user, reason: str) -> None:
 
 
 def _record_deletions(
-    model: type[Model], rows: QuerySet, *, user, reason: str, when, using: str
+    model: type[Model], rows: QuerySet, *, user, reason: str, when: datetime, using: str
 ) -> None:
     """Bulk-insert a "-" historical row for each of ``rows``, as its post_delete would have.
 
@@ -215,7 +217,7 @@ def _record_deletions(
                 history_change_reason=reason,
                 **values,
             )
-            for values in rows.values(*fields).iterator(chunk_size=2000)
+            for values in rows.order_by("pk").values(*fields).iterator(chunk_size=2000)
         ]
     )
 
