@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
 from django.apps import apps
+from django.db import IntegrityError
+from django.db.models.deletion import Collector
 
 from pledges import loading, table_format
-from pledges.models import Assessment, Chapter, Footnote, Pledge, ProgressNote, Report, SubItem
+from pledges.models import (
+    Assessment,
+    Chapter,
+    Footnote,
+    Pledge,
+    ProgressNote,
+    Report,
+    StatedTotal,
+    SubItem,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +106,93 @@ def test_replace_swaps_the_report_in_one_go(report_2022, real_text):
     first = SubItem.objects.get(pledge__chapter__report=report, pledge__number=1, position=1)
     assert first.assessment.notes.first().text == "デジタル行政推進課を新設"
     assert SubItem.objects.count() == 60
+
+
+EDITED_NOTE = ("・令和4年4月にデジタル行政推進課を新設予定", "・デジタル行政推進課を新設")
+
+
+def rows_of(report: Report) -> dict[type, set[int]]:
+    """The ids of every row in ``report``'s tree, per model (the report itself included)."""
+    return {
+        model: set(model.objects.filter(**{lookup: report.pk}).values_list("pk", flat=True))
+        for model, lookup in loading.REPORT_TREE
+    }
+
+
+def test_replace_records_each_deleted_row_in_history_with_the_user_and_reason(
+    report_2022, real_text, django_user_model
+):
+    importer = django_user_model.objects.create_user("importer")
+    old = rows_of(report_2022)
+    assert len(old[ProgressNote]) > 60 and len(old[StatedTotal]) == 4
+    loading.load_file(
+        real_text.replace(*EDITED_NOTE).encode(),
+        source_name="edited.txt",
+        replace=True,
+        user=importer,
+    )
+    for model, ids in old.items():
+        if model is StatedTotal:  # keeps no history
+            continue
+        deleted = model.history.filter(history_type="-")
+        assert sorted(deleted.values_list("id", flat=True)) == sorted(ids), model
+        assert {(row.history_user, row.history_change_reason) for row in deleted} == {
+            (importer, "import edited.txt")
+        }, model
+    # The deleted values are kept, as a per-row delete would have kept them.
+    note = ProgressNote.history.get(history_type="-", text=EDITED_NOTE[0][1:])
+    assert note.assessment_id in old[Assessment]
+
+
+def test_replace_leaves_no_row_of_the_old_report(report_2022, real_text):
+    old = rows_of(report_2022)
+    loading.load_file(real_text.replace(*EDITED_NOTE).encode(), replace=True)
+    new = rows_of(Report.objects.get())
+    for model, ids in old.items():
+        assert not model.objects.filter(pk__in=ids).exists(), model
+        # Whatever is left belongs to the new report: nothing orphaned.
+        assert model.objects.count() == len(new[model]) == len(ids), model
+
+
+def test_replace_deletes_every_model_djangos_cascade_would(report_2022):
+    collector = Collector(using="default")
+    collector.collect([report_2022])
+    cascaded = set(collector.data) | {qs.model for qs in collector.fast_deletes}
+    assert cascaded == {model for model, _ in loading.REPORT_TREE}
+
+
+def test_a_failure_after_deleting_the_old_report_restores_it(report_2022, real_table):
+    # Footnote markers are unique per report: the second copy fails in the database, after
+    # the old report's tree has been deleted.
+    doubled = dataclasses.replace(real_table, footnotes=real_table.footnotes * 2)
+    before = row_counts()
+    with pytest.raises(IntegrityError):
+        loading.load_table(doubled, source_name="doubled.txt", replace=True)
+    assert row_counts() == before
+    assert Report.objects.get().pk == report_2022.pk
+    assert not Assessment.history.filter(history_type="-").exists()
+
+
+def test_a_replaced_month_shows_the_new_file_on_the_next_request(
+    client, report_2023, real_text
+):
+    report_2022 = Report.objects.get(as_of=date(2022, 3, 1))
+    page = client.get("/chapters/1/?report=2022-03")
+    other_month = client.get("/?report=2023-03")
+    assert EDITED_NOTE[0][1:] in page.content.decode()
+    unchanged = client.get("/chapters/1/?report=2022-03", HTTP_IF_NONE_MATCH=page["ETag"])
+    assert unchanged.status_code == 304
+
+    loading.load_file(real_text.replace(*EDITED_NOTE).encode(), replace=True)
+
+    assert Report.objects.get(as_of=date(2022, 3, 1)).pk != report_2022.pk
+    again = client.get("/chapters/1/?report=2022-03", HTTP_IF_NONE_MATCH=page["ETag"])
+    assert again.status_code == 200
+    assert EDITED_NOTE[1][1:] in again.content.decode()
+    assert EDITED_NOTE[0][1:] not in again.content.decode()
+    # The month selector of every other page lists the new report: their keys change too.
+    other_again = client.get("/?report=2023-03", HTTP_IF_NONE_MATCH=other_month["ETag"])
+    assert other_again.status_code == 200
 
 
 def test_dry_run_writes_nothing(real_bytes):
