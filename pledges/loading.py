@@ -107,7 +107,7 @@ def load_table(
             if source_sha256 and existing.source_sha256 == source_sha256:
                 return LoadResult(action="unchanged", **counts)
             if not replace:
-                origin = existing.source_name or "an earlier import"
+                origin = existing.source_name or "staff edits (no source file)"
                 raise LoadError(
                     f"a report for {month} already exists (from {origin}); "
                     "use --replace to swap it for this file"
@@ -157,7 +157,8 @@ def _check_lengths(table: table_format.Table) -> None:
 
 
 def _change_reason(source_name: str) -> str:
-    return f"import {source_name}".strip()
+    # simple-history keeps at most 100 characters of a reason; a long file name must not fail.
+    return f"import {source_name}".strip()[:100]
 
 
 # A report's tree, children before parents, each with the lookup from its rows to the report.

@@ -251,3 +251,9 @@ def test_text_longer_than_its_column_is_refused_before_writing(real_text):
     assert caught.value.line == 21
     assert "400 characters long; at most 300 fit" in caught.value.message
     assert set(row_counts().values()) == {0}
+
+
+def test_a_very_long_file_name_is_accepted(real_bytes):
+    result = loading.load_file(real_bytes, source_name="入間市" * 80 + ".txt")
+    assert result.action == "created"
+    assert len(Report.history.get().history_change_reason) == 100
