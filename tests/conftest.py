@@ -100,3 +100,14 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "locale": browser.LOCALE}
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig: pytest.Config) -> str | None:
+    """``--base-url`` or the ``base_url`` ini value, as pytest-playwright's own fixture gives.
+
+    Defined here because pytest-playwright (without pytest-base-url) provides it as a method of a
+    plugin object, which pytest deprecates (PytestRemovedIn10Warning); the browser tests use the
+    live server's URL, not this one.
+    """
+    return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
