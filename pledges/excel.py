@@ -109,8 +109,8 @@ class ItemRow:
     notes_bulleted: bool
     rating: str  # A–D, or "" while a draft leaves it open
     footnote: str  # a marker like ※1, or ""
-    footnote_text: str = ""
-    updated: date | None = None  # local date of the assessment's last change; None if unassessed
+    footnote_text: str  # the footnote itself, or ""
+    updated: date | None  # local date of the assessment's last change; None if unassessed
 
     @property
     def marker(self) -> str:
