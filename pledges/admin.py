@@ -60,6 +60,17 @@ class HistoryAdmin(SimpleHistoryAdmin):
     object_history_template = "admin/pledges/object_history.html"
     object_history_list_template = "admin/pledges/object_history_list.html"
 
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history saves whatever is POSTed to an old version's page after checking only
+        # *view* permission, bypassing read-only fields and the publishing workflow. Old versions
+        # are for reading; a change goes through the normal change form.
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
+
 
 # ---------------------------------------------------------------------------------------------
 # List filters shared by the structure admins
@@ -604,8 +615,48 @@ class ReportAdmin(HistoryAdmin):
 # ---------------------------------------------------------------------------------------------
 # Structure: view-only for editors, editable by superusers
 
+class StructureAdmin(HistoryAdmin):
+    """Admin of a part of a report's tree (chapter, pledge, sub-item, footnote).
+
+    ``parent`` names the foreign key towards the report, ``parent_to_report`` the attribute
+    path from that parent to its Report ("" when the parent is the report). The parent is fixed
+    once saved (moving a part to another report would silently rewrite what both reports said),
+    and (unless ``add_to_drafts_only`` is off) parts are added only to drafts: a published
+    report keeps the structure it was published with, and never gains an unrated sub-item.
+    """
+
+    parent: str
+    parent_to_report: str = ""
+    add_to_drafts_only = True
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, self.parent) if obj is not None else fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None or not self.add_to_drafts_only:
+            return form
+        parent_name, path = self.parent, self.parent_to_report
+
+        class AddToDraftOnly(form):
+            def clean(self):
+                cleaned = super().clean()
+                report = cleaned.get(parent_name)
+                for name in filter(None, path.split(".")):
+                    report = getattr(report, name, None)
+                if report is not None and report.is_published:
+                    raise forms.ValidationError(
+                        _("公開中の報告の構成は変えられません。下書きに追加してください。")
+                    )
+                return cleaned
+
+        return AddToDraftOnly
+
+
 @admin.register(Chapter)
-class ChapterAdmin(HistoryAdmin):
+class ChapterAdmin(StructureAdmin):
+    parent = "report"
     list_display = ("__str__", "report")
     list_filter = (report_filter("report"),)
     list_select_related = ("report",)
@@ -613,7 +664,8 @@ class ChapterAdmin(HistoryAdmin):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(HistoryAdmin):
+class PledgeAdmin(StructureAdmin):
+    parent, parent_to_report = "chapter", "report"
     list_display = ("__str__", "chapter", "report_month")
     list_filter = (report_filter("chapter__report"), chapter_filter("chapter"))
     list_select_related = ("chapter__report",)
@@ -630,7 +682,8 @@ class PledgeAdmin(HistoryAdmin):
 
 
 @admin.register(SubItem)
-class SubItemAdmin(HistoryAdmin):
+class SubItemAdmin(StructureAdmin):
+    parent, parent_to_report = "pledge", "chapter.report"
     list_display = ("code_and_title", "pledge", "report_month", "rating")
     list_filter = (report_filter("pledge__chapter__report"), chapter_filter("pledge__chapter"))
     list_select_related = ("pledge__chapter__report", "assessment")
@@ -667,7 +720,9 @@ class SubItemAdmin(HistoryAdmin):
 
 
 @admin.register(Footnote)
-class FootnoteAdmin(HistoryAdmin):
+class FootnoteAdmin(StructureAdmin):
+    parent = "report"
+    add_to_drafts_only = False  # a ※ note may be added between publications
     list_display = ("marker", "text", "report")
     list_filter = (report_filter("report"),)
     list_select_related = ("report",)

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation import get_language
@@ -69,7 +70,8 @@ def objects_changed(model: type[Model], objects: Iterable[Model]) -> None:
 def _bump(reports: QuerySet[Report]) -> None:
     # F() makes concurrent bumps add up instead of overwriting each other; update() sends no
     # signal, so this does not recurse through Report's own post_save.
-    reports.update(content_version=F("content_version") + 1)
+    # updated_at moves too: the feed and admin say when a report last changed.
+    reports.update(content_version=F("content_version") + 1, updated_at=timezone.now())
 
 
 # How each model reaches its report, as a lookup from Report to the instance's parent id.
@@ -143,9 +145,10 @@ def published_reports(request: HttpRequest) -> list[Report]:
     return request._published_reports
 
 
-def month_from_request(request: HttpRequest, kwargs: dict) -> str | None:
-    """The month a public page shows: the URL's ``month`` or ``?report=``; None for the newest."""
-    return kwargs.get("month") or request.GET.get("report")
+def month_from_request(request: HttpRequest, kwargs: dict, report_param: bool) -> str | None:
+    """The month a public page shows: the URL's ``month``, else ``?report=`` for views that
+    honour it; None for the newest."""
+    return kwargs.get("month") or (request.GET.get("report") if report_param else None)
 
 
 def page_signature(
@@ -170,24 +173,29 @@ def page_signature(
 
 
 def cached_page(
-    view: Callable[..., HttpResponse] | None = None, *, depends: Depends = "report"
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    depends: Depends = "report",
+    report_param: bool = True,
 ) -> Callable[..., HttpResponse]:
     """Decorate a public GET view: cache its 200 responses and answer revalidation with 304.
 
-    Usable as ``@cached_page`` or ``@cached_page(depends="all")``. The key is the page's
+    Usable as ``@cached_page`` or ``@cached_page(depends="all")``; ``report_param=False`` for
+    views that ignore ``?report=`` (their page is keyed by the newest report even when a stray
+    ``?report=`` names another). The key is the page's
     signature, the language and the full path with its query string. Requests carrying a
     session cookie (staff) bypass the cache both ways, so nothing staff-only is ever stored
     or served from it. Unknown months go straight to the view, which answers 404.
     """
     if view is None:
-        return lambda inner: cached_page(inner, depends=depends)
+        return lambda inner: cached_page(inner, depends=depends, report_param=report_param)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
             return view(request, *args, **kwargs)
         signature = page_signature(
-            published_reports(request), month_from_request(request, kwargs), depends
+            published_reports(request), month_from_request(request, kwargs, report_param), depends
         )
         if signature is None:
             return view(request, *args, **kwargs)

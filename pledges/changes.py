@@ -708,11 +708,3 @@ def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict
             for index, figure in enumerate(breakdown.ratings)
         ]
     return context
-
-
-def timeline_context(number: int, reports: Sequence[Report] | None = None) -> dict:
-    """``timelines`` for ``pledges/includes/timeline.html`` on pledge ``number``'s page.
-
-    One query when the page already has the published ``reports``, two without.
-    """
-    return {"timelines": pledge_timeline(number, reports)}

@@ -31,6 +31,10 @@ def keyword_match(term: str) -> Q:
     )
 
 
+MAX_KEYWORD_LENGTH = 200
+MAX_KEYWORDS = 8
+
+
 class SubItemFilter(django_filters.FilterSet):
     """Filters one report's sub-items; ``report`` gives the chapter choices (one query)."""
 
@@ -42,7 +46,7 @@ class SubItemFilter(django_filters.FilterSet):
         empty_label=_("すべての評価"),
     )
     q = django_filters.CharFilter(
-        method="filter_keywords", label=_("キーワード"),
+        method="filter_keywords", label=_("キーワード"), max_length=MAX_KEYWORD_LENGTH,
         help_text=_("項目名・内容・公約名・取組状況から探します。空白で区切るとすべてを含むものに絞ります。"),
     )
 
@@ -53,14 +57,15 @@ class SubItemFilter(django_filters.FilterSet):
     def __init__(self, *args: object, report: Report, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.filters["chapter"].extra["choices"] = [
-            (str(number), f"第{number}章 {title}")
+            (str(number), _("第%(number)s章 %(title)s") % {"number": number, "title": title})
             for number, title in Chapter.objects.filter(report=report)
             .order_by("number")
             .values_list("number", "title")
         ]
 
     def filter_keywords(self, queryset: QuerySet[SubItem], name: str, value: str) -> QuerySet:
-        terms = [term for term in _KEYWORD_SEPARATOR.split(value) if term]
+        # Each word costs a subquery: a bounded number keeps a crafted URL cheap.
+        terms = [term for term in _KEYWORD_SEPARATOR.split(value) if term][:MAX_KEYWORDS]
         if not terms:
             return queryset
         return queryset.filter(reduce(and_, (keyword_match(term) for term in terms)))

@@ -303,7 +303,7 @@ def items_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@cached_page
+@cached_page(report_param=False)
 def summary_json(request: HttpRequest, month: str | None = None) -> JsonResponse:
     report = published_report(month, request)
     return JsonResponse(
@@ -323,20 +323,38 @@ def comparison_or_404(trend: changes.Trend, before: str, after: str) -> changes.
     return changes.compare(older, newer)
 
 
-def changes_context(trend: changes.Trend, comparison: changes.Comparison | None) -> dict:
-    return {"trend": trend, "comparison": comparison}
+def changes_context(
+    request: HttpRequest, trend: changes.Trend, comparison: changes.Comparison | None
+) -> dict:
+    """The changes page's context; the shown report (for the selector and downloads) is the
+    later one compared, or the only one."""
+    reports = published_reports(request)
+    shown = comparison.after.report if comparison else (trend.latest.report if trend else None)
+    return {
+        "trend": trend,
+        "comparison": comparison,
+        "report": shown,
+        "reports": reports,
+        # Choosing a month here shows that month against the one before it.
+        "selector_action": reverse("pledges:changes_latest"),
+    }
 
 
 @require_GET
 @cached_page(depends="all")
 def changes_latest(request: HttpRequest) -> HttpResponse:
-    """The newest published report against the one before it (a friendly page while only one)."""
+    """A report (the newest, or ``?report=``) against the one before it; a friendly page when
+    there is nothing before it."""
+    if not published_reports(request) and "report" not in request.GET:
+        context = changes_context(request, changes.trend(), None)
+        return render(request, "pledges/changes.html", context)
+    report, _reports = chosen_report(request)
     trend = changes.trend()
-    comparison = None
-    if len(trend) >= 2:
-        older, newer = trend.points[-2], trend.points[-1]
-        comparison = changes.compare(older, newer)
-    return render(request, "pledges/changes.html", changes_context(trend, comparison))
+    index = next(i for i, point in enumerate(trend.points) if point.report.pk == report.pk)
+    comparison = changes.compare(trend.points[index - 1], trend.points[index]) if index else None
+    context = changes_context(request, trend, comparison)
+    context["report"] = report
+    return render(request, "pledges/changes.html", context)
 
 
 @require_GET
@@ -347,7 +365,7 @@ def changes_between(request: HttpRequest, before: str, after: str) -> HttpRespon
         return redirect("pledges:changes_between", before=after, after=before)
     trend = changes.trend()
     comparison = comparison_or_404(trend, before, after)
-    return render(request, "pledges/changes.html", changes_context(trend, comparison))
+    return render(request, "pledges/changes.html", changes_context(request, trend, comparison))
 
 
 @require_GET

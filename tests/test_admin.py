@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from pledges import loading, roles
-from pledges.models import Assessment, Chapter, ProgressNote, Rating, Report
+from pledges.models import Assessment, Chapter, Pledge, ProgressNote, Rating, Report, SubItem
 from pledges.testing import generated_table
 
 CHANGELIST = "/admin/pledges/assessment/"
@@ -659,3 +659,52 @@ def test_a_viewer_may_download_the_workbook_but_not_upload(report_2022: Report,
     assert download["Content-Type"].startswith("application/vnd.openxmlformats")
     upload = viewer_client.get(reverse("pledges_xlsx:upload", args=[report_2022.pk]))
     assert upload.status_code == 403
+
+
+@pytest.mark.parametrize("who", ["viewer", "editor", "superuser"])
+def test_old_versions_can_be_read_but_never_saved_back(report_2022: Report, who, viewer_client,
+                                                       editor_client, admin_client):
+    client = {"viewer": viewer_client, "editor": editor_client, "superuser": admin_client}[who]
+    chapter = Chapter.objects.get(report=report_2022, number=1)
+    version = chapter.history.earliest()
+    url = reverse("admin:pledges_chapter_simple_history", args=[chapter.pk, version.history_id])
+    assert client.get(url).status_code in (200, 403)
+    response = client.post(url, {"title": "HACK", "number": 1, "report": report_2022.pk})
+    assert response.status_code == 403
+    report_version = report_2022.history.earliest()
+    report_url = reverse("admin:pledges_report_simple_history",
+                         args=[report_2022.pk, report_version.history_id])
+    assert client.post(report_url, {"title": "HACK"}).status_code == 403
+    chapter.refresh_from_db()
+    report_2022.refresh_from_db()
+    assert chapter.title == "デジタル未来都市"
+    assert report_2022.title.startswith("市長公約")
+
+
+def test_a_published_report_gains_no_sub_item_but_a_draft_does(report_2022: Report, admin_client):
+    pledge = Pledge.objects.get(chapter__report=report_2022, number=4)
+    data = {"pledge": pledge.pk, "position": 3, "title": "新しい項目", "content": "内容"}
+    response = admin_client.post(reverse("admin:pledges_subitem_add"), data)
+    assert response.status_code == 200
+    assert "公開中の報告の構成は変えられません" in response.content.decode()
+    assert not SubItem.objects.filter(title="新しい項目").exists()
+    report_2022.status = Report.Status.DRAFT
+    report_2022.save()
+    response = admin_client.post(reverse("admin:pledges_subitem_add"), data)
+    assert response.status_code == 302
+    added = SubItem.objects.get(title="新しい項目")
+    assert added.assessment.rating == ""
+
+
+def test_a_saved_part_cannot_move_to_another_report(report_2022: Report, admin_client):
+    sub_item = SubItem.objects.get(pledge__chapter__report=report_2022, pledge__number=4,
+                                   position=2)
+    other = Pledge.objects.get(chapter__report=report_2022, number=5)
+    page = admin_client.get(reverse("admin:pledges_subitem_change", args=[sub_item.pk]))
+    form = page.context["adminform"].form
+    assert "pledge" not in form.fields
+    admin_client.post(reverse("admin:pledges_subitem_change", args=[sub_item.pk]),
+                      {"pledge": other.pk, "position": 2, "title": sub_item.title,
+                       "content": sub_item.content})
+    sub_item.refresh_from_db()
+    assert sub_item.pledge.number == 4

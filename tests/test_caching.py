@@ -331,3 +331,16 @@ def test_a_page_that_used_a_csrf_token_is_not_shared(rf, report_2022):
     page(rf.get("/form/"))
     page(rf.get("/form/"))
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("path", ["/api/summary.json", "/export/latest.xlsx"])
+def test_a_stray_report_parameter_does_not_pin_the_newest_reports_page(client, report_2022, path):
+    newer = other_report()
+    first = client.get(path, {"report": "2022-03"})
+    assessment = Assessment.objects.filter(sub_item__pledge__chapter__report=newer).first()
+    assessment.rating = "D" if assessment.rating != "D" else "A"
+    assessment.save()
+    second = client.get(path, {"report": "2022-03"})
+    assert first["ETag"] != second["ETag"]
+    if path.endswith(".json"):
+        assert second.json() == client.get(path).json()

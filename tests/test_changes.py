@@ -548,3 +548,14 @@ def test_three_reports_of_2000_sub_items_keep_the_query_bound_and_find_every_mov
     assert moved == len(range(0, 2000, 7))
     assert [d.after for d in comparison.ratings] == list(second.rating_counts().values())
     assert [d.before for d in comparison.ratings] == list(first.rating_counts().values())
+
+
+def test_changes_page_follows_the_report_parameter(client, three_reports):
+    page = client.get("/changes/", {"report": "2023-03"}).content.decode()
+    assert "令和4年3月から令和5年3月への変化" in page
+    assert 'href="/export/2023-03.xlsx"' in page
+    assert 'action="/changes/"' in page
+    assert client.get("/changes/", {"report": "2021-03"}).status_code == 404
+    oldest = client.get("/changes/", {"report": "2022-03"})
+    assert oldest.status_code == 200
+    assert "令和4年3月現在の報告は公表された最初の報告なので" in oldest.content.decode()

@@ -492,3 +492,14 @@ def test_a_sub_item_without_assessment_does_not_break_the_pages(client, report_2
 def test_odd_input_never_crashes(client, report_2022, url):
     assert client.get(url).status_code in {200, 400, 404}
 
+
+
+def test_a_crafted_keyword_query_is_answered_cheaply(client, report_2022,
+                                                     django_assert_max_num_queries):
+    many_words = " ".join(f"x{n}" for n in range(1200))
+    assert client.get("/items/", {"q": many_words}).status_code == 200
+    assert client.get("/items.csv", {"q": many_words}).status_code == 400
+    eight_words = " ".join(["デジタル"] * 20)
+    with django_assert_max_num_queries(6):
+        response = client.get("/items/", {"q": eight_words})
+    assert response.status_code == 200

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.urls import reverse
 
 from pledges import roles
 
@@ -63,7 +64,8 @@ class Command(BaseCommand):
             user.save()
             user.groups.add(Group.objects.get(name=group_name))
         self.stdout.write(self.style.SUCCESS(
-            f"created staff user {username!r} with role {group_name}; log in at /admin/"
+            f"created staff user {username!r} with role {group_name}; "
+            f"log in at {reverse('admin:index')}"
         ))
 
     def env_password(self) -> str:
