@@ -76,7 +76,7 @@ def main() -> None:
         with timed("export: total (export_xlsx)", results):
             data = excel.export_xlsx(report)
         with timed("export: csv", results):
-            excel.render_csv(excel.report_rows(report))
+            excel.render_csv(excel.report_rows(report).items)
 
         workbook = load_workbook(io.BytesIO(data))
         sheet = workbook[excel.LIST_SHEET]

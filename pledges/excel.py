@@ -1,8 +1,10 @@
 """The report as a workbook in the city's layout, as CSV/JSON open data, and the workbook back in.
 
-Export is two steps (STYLE rule 9): ``report_rows`` reads a report in a constant number of
-queries and returns plain ``ItemRow``s (one per sub-item, carrying its chapter and pledge); the
-renderers (``render_xlsx``, ``render_csv``, ``render_json``) only turn those rows into a format.
+Export is two steps (STYLE rule 9): ``item_rows`` reads any sub-item queryset in two queries
+and returns plain ``ItemRow``s (one per sub-item, carrying its chapter and pledge);
+``report_rows`` is that over a whole report, plus its footnotes. The renderers (``render_xlsx``,
+``render_csv``, ``render_json``) only turn those rows into a format. ``render_csv`` serves both
+CSV downloads: the open data of a report (/export/<month>.csv) and the filtered /items.csv.
 
 Import is the way back for the ``一覧`` sheet only: ``plan_import`` reads an edited workbook,
 matches its rows to the report strictly by position (the codes in column A), and returns an
@@ -36,12 +38,15 @@ import io
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -66,7 +71,21 @@ FONT_NAME = "Yu Gothic"  # Excel maps it to 游ゴシック; charset 128 marks t
 FONT_CHARSET = 128
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
-CSV_HEADER = ("章", "公約番号", "公約", "項目", "内容", "取組状況", "評価", "注記")
+CSV_HEADER = (
+    _("章"),
+    _("章名"),
+    _("公約番号"),
+    _("分野"),
+    _("公約"),
+    _("項目番号"),
+    _("項目"),
+    _("内容"),
+    _("取組状況"),
+    _("評価"),
+    _("評価の意味"),
+    _("注記"),
+    _("最終更新"),
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,6 +109,8 @@ class ItemRow:
     notes_bulleted: bool
     rating: str  # A–D, or "" while a draft leaves it open
     footnote: str  # a marker like ※1, or ""
+    footnote_text: str  # the footnote itself, or ""
+    updated: date | None  # local date of the assessment's last change; None if unassessed
 
     @property
     def marker(self) -> str:
@@ -150,17 +171,22 @@ class ItemRow:
             "footnote": self.footnote or None,
         }
 
-    def csv_row(self) -> tuple[str, ...]:
-        """The row under ``CSV_HEADER``."""
+    def csv_row(self) -> tuple[str | int, ...]:
+        """The row under ``CSV_HEADER``, exact text (``render_csv`` makes it formula-safe)."""
         return (
-            self.chapter_label,
-            str(self.pledge_number),
-            self.pledge_label,
-            self.item_label,
+            self.chapter_number,
+            self.chapter_title,
+            self.pledge_number,
+            self.pledge_field,
+            self.pledge_title,
+            self.code,
+            self.title,
             self.content,
             self.notes_text,
-            self.rating_text,
-            self.footnote,
+            self.rating,
+            RATING_LABELS[self.rating] if self.rating else "",
+            f"{self.footnote}：{self.footnote_text}" if self.footnote else "",
+            self.updated.isoformat() if self.updated else "",
         )
 
 
@@ -173,30 +199,28 @@ class ReportRows:
     footnotes: tuple[tuple[str, str], ...]
 
 
-def report_rows(report: Report) -> ReportRows:
-    """Read ``report`` in three queries, whatever its size (sub-items, notes, footnotes).
+def item_rows(sub_items: QuerySet[SubItem]) -> tuple[ItemRow, ...]:
+    """``sub_items`` (filtered and ordered as the caller wants) as ``ItemRow``s, in two queries
+    (notes, then sub-items), whatever their number.
 
     Plain values rather than model instances: a 10,000-item report is read several times faster.
     """
     notes: dict[int, list[tuple[str, bool]]] = defaultdict(list)
     for assessment_id, text, bulleted in (
-        ProgressNote.objects.filter(assessment__sub_item__pledge__chapter__report=report)
+        ProgressNote.objects.filter(assessment__sub_item__in=sub_items.values("pk"))
         .order_by("assessment_id", "position", "id")
         .values_list("assessment_id", "text", "bulleted")
     ):
         notes[assessment_id].append((text, bulleted))
-    sub_items = (
-        SubItem.objects.filter(pledge__chapter__report=report)
-        .order_by("pledge__chapter__number", "pledge__number", "position")
-        .values_list(
-            "pk", "pledge__chapter__number", "pledge__chapter__title", "pledge__number",
-            "pledge__field", "pledge__title", "position", "title", "content",
-            "assessment__pk", "assessment__rating", "assessment__footnote__marker",
-        )
+    values = sub_items.values_list(
+        "pk", "pledge__chapter__number", "pledge__chapter__title", "pledge__number",
+        "pledge__field", "pledge__title", "position", "title", "content",
+        "assessment__pk", "assessment__rating", "assessment__footnote__marker",
+        "assessment__footnote__text", "assessment__updated_at",
     )
     items = []
     for (pk, chapter_number, chapter_title, pledge_number, pledge_field, pledge_title, position,
-         title, content, assessment_id, rating, footnote) in sub_items:
+         title, content, assessment_id, rating, footnote, footnote_text, updated_at) in values:
         item_notes = notes.get(assessment_id, [])
         items.append(
             ItemRow(
@@ -209,16 +233,28 @@ def report_rows(report: Report) -> ReportRows:
                 position=position,
                 title=title,
                 content=content,
-                notes=tuple(text for text, _ in item_notes),
-                notes_bulleted=all(bulleted for _, bulleted in item_notes),
+                notes=tuple(text for text, _bulleted in item_notes),
+                notes_bulleted=all(bulleted for _text, bulleted in item_notes),
                 rating=rating or "",
                 footnote=footnote or "",
+                footnote_text=footnote_text or "",
+                updated=timezone.localtime(updated_at).date() if updated_at else None,
             )
         )
+    return tuple(items)
+
+
+def report_rows(report: Report) -> ReportRows:
+    """Read ``report`` in three queries, whatever its size (sub-items, notes, footnotes)."""
+    items = item_rows(
+        SubItem.objects.filter(pledge__chapter__report=report).order_by(
+            "pledge__chapter__number", "pledge__number", "position"
+        )
+    )
     footnotes = tuple(
         Footnote.objects.filter(report=report).order_by("pk").values_list("marker", "text")
     )
-    return ReportRows(report=report, items=tuple(items), footnotes=footnotes)
+    return ReportRows(report=report, items=items, footnotes=footnotes)
 
 
 def notes_cell(notes: Sequence[str], bulleted: bool = True) -> str:
@@ -276,6 +312,14 @@ def cell_text(value: object) -> str:
     if "_x" not in value:
         return value
     return _ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), value)
+
+
+def formula_safe(value: object) -> object:
+    """``value``, with a leading apostrophe on text a spreadsheet would run as a formula (OWASP's
+    advice for CSV); other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def set_text(cell, value: str) -> None:
@@ -511,16 +555,17 @@ def _write_summary(sheet: Worksheet, report: Report, summary: stats.ReportSummar
     _page_setup(sheet)
 
 
-def render_csv(rows: ReportRows) -> bytes:
-    """UTF-8 with BOM (so Excel reads the Japanese), one line per sub-item under CSV_HEADER.
+def render_csv(items: Iterable[ItemRow]) -> bytes:
+    """UTF-8 with BOM (so Excel reads the Japanese), CRLF lines: ``CSV_HEADER``, then one line
+    per item.
 
-    The text is kept exactly, as open data must be; the .xlsx is the download made safe to open
-    in a spreadsheet.
+    A CSV is opened in Excel more often than anywhere else, so text a spreadsheet would run as a
+    formula gets a leading apostrophe (``formula_safe``); the JSON keeps the exact text.
     """
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(item.csv_row() for item in rows.items)
+    writer.writerow([str(header) for header in CSV_HEADER])
+    writer.writerows([formula_safe(value) for value in item.csv_row()] for item in items)
     return ("\ufeff" + output.getvalue()).encode("utf-8")
 
 

@@ -46,9 +46,9 @@ def export_xlsx(request: HttpRequest, month: str | None = None) -> HttpResponse:
 @require_GET
 @cached_page
 def export_csv(request: HttpRequest, month: str) -> HttpResponse:
-    """One line per sub-item, UTF-8 with BOM."""
+    """One line per sub-item of the report, the same columns as /items.csv."""
     report = published_report(month, request)
-    body = excel.render_csv(excel.report_rows(report))
+    body = excel.render_csv(excel.report_rows(report).items)
     return _download(report, body, "text/csv; charset=utf-8", "csv")
 
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from . import changes, exports, stats
+from . import changes, excel, stats
 from .caching import cached_page, published_reports
 from .filters import SubItemFilter
 from .models import Footnote, Pledge, Report, SubItem
@@ -283,13 +283,9 @@ items = cached_page(ItemListView.as_view())
 @require_GET
 @cached_page
 def items_csv(request: HttpRequest) -> HttpResponse:
-    """The /items/ rows for the same filters as CSV, UTF-8 with a BOM so Excel reads Japanese."""
+    """The /items/ rows for the same filters, in the open data's CSV shape (``render_csv``)."""
     report, _reports = chosen_report(request)
-    filterset = SubItemFilter(
-        request.GET,
-        queryset=item_queryset(report).prefetch_related("assessment__notes"),
-        report=report,
-    )
+    filterset = SubItemFilter(request.GET, queryset=item_queryset(report), report=report)
     if not filterset.is_valid():
         problems = "; ".join(
             f"{field}: {' '.join(errors)}" for field, errors in filterset.errors.items()
@@ -299,11 +295,10 @@ def items_csv(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    body = excel.render_csv(excel.item_rows(filterset.qs))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     filename = f"iruma-pledge-items-{report.month}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")
-    exports.write_csv(exports.item_rows(filterset.qs), response, exports.ITEM_HEADERS)
     return response
 
 

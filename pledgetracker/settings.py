@@ -173,6 +173,12 @@ STORAGES = {
     },
 }
 
+# Only production runs collectstatic. Elsewhere WhiteNoise serves from the apps and
+# STATICFILES_DIRS through the finders, looking files up per request (its development mode), and
+# so never expects STATIC_ROOT to exist — also when DEBUG is off, as under the test runner.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
 # --------------------------------------------------------------------------------------------

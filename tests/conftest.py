@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from pledges import loading, table_format
 from pledges.models import Report
+
+from . import browser
+
+# Playwright's sync API keeps an event loop running in this thread from the first browser test
+# to the end of the session; Django's ORM refuses to run under one unless told it is safe, which
+# it is here: the test thread only sets data up while the live server answers the browser.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 REAL_2022 = FIXTURES / "iruma-pledge-progress-2022-03.txt"
@@ -74,3 +82,32 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --------------------------------------------------------------------------------------------
+# Browser tests (pytest-playwright's fixtures, pointed at the system Chromium)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {
+        **browser_type_launch_args,
+        "executable_path": browser.CHROMIUM,
+        "args": list(browser.CHROMIUM_ARGS),
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "locale": browser.LOCALE}
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig: pytest.Config) -> str | None:
+    """``--base-url`` or the ``base_url`` ini value, as pytest-playwright's own fixture gives.
+
+    Defined here because pytest-playwright (without pytest-base-url) provides it as a method of a
+    plugin object, which pytest deprecates (PytestRemovedIn10Warning); the browser tests use the
+    live server's URL, not this one.
+    """
+    return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None

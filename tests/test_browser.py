@@ -6,32 +6,14 @@ can look at what a citizen sees, on a desktop and on a 375 px wide phone.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM (fixtures) refuses to run
-# under one unless told it is safe, which it is here: the test thread only sets data up.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
-PHONE = {"width": 375, "height": 812}
+from .browser import PHONE, SCREENSHOTS, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    # `playwright install` cannot download browsers here; use the system Chromium.
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    }
 
 
 @pytest.fixture
@@ -45,11 +27,6 @@ def site(live_server, page: Page) -> str:
     )
     yield live_server.url
     assert foreign == [], "pages must not load anything from another host (CDN, web fonts)"
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def totals(page: Page) -> list[tuple[str, str, str]]:
@@ -247,3 +224,9 @@ def test_pages_work_under_a_strict_content_security_policy(site, page: Page, rep
     page.goto(site + "/")
     expect(page.locator("svg.bar rect.bar__seg--a").first).to_have_attribute("width", "13.33%")
     assert violations == []
+
+
+def test_browser_asks_for_japanese_pages(site, page: Page, report_2022):
+    page.goto(site + "/")
+    assert page.evaluate("navigator.language") == "ja-JP"
+    expect(page.locator("html")).to_have_attribute("lang", "ja")

@@ -5,9 +5,7 @@ Screenshots go to ``artifacts/screenshots/`` (git-ignored) for a person to look 
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,25 +14,9 @@ from pledges import loading
 from pledges.models import Report
 
 from . import later_reports
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM (fixtures) refuses to run
-# under one unless told it is safe, which it is here: the test thread only sets data up.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+from .browser import PHONE, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    # `playwright install` cannot download browsers here; use the system Chromium.
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    }
 
 
 @pytest.fixture
@@ -43,11 +25,6 @@ def three_reports(report_2022: Report, real_table) -> Report:
     loading.load_table(table_2023)
     loading.load_table(later_reports.table_2024(table_2023))
     return Report.objects.get(as_of=date(2024, 3, 1))
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def test_citizen_sees_what_moved_and_follows_a_backward_move(
@@ -80,7 +57,7 @@ def test_citizen_sees_what_moved_and_follows_a_backward_move(
 
 
 def test_changes_page_fits_a_phone_screen(live_server, page: Page, three_reports):
-    page.set_viewport_size({"width": 375, "height": 812})
+    page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/changes/2022-03/2024-03/")
     expect(page.get_by_role("img", name="評価ごとの件数の推移")).to_be_visible()
     assert not page.evaluate(

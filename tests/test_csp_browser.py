@@ -8,16 +8,11 @@ sign that its scripts and stylesheets really ran.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from playwright.sync_api import Page
 
 from pledges import loading
 from pledges.models import Assessment
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM refuses that otherwise.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -27,15 +22,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.__violations.push(event.violatedDirective + " " + (event.blockedURI || "inline"));
 });
 """
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    }
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from collections import Counter
 
@@ -261,24 +262,60 @@ def test_export_and_import_read_the_report_in_constant_queries(
 
 
 def test_csv_has_a_bom_and_one_line_per_sub_item(report_2022: Report) -> None:
-    data = excel.render_csv(excel.report_rows(report_2022))
+    data = excel.render_csv(excel.report_rows(report_2022).items)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == list(excel.CSV_HEADER)
+    assert rows[0] == [str(header) for header in excel.CSV_HEADER]
+    assert rows[0][:2] == ["章", "章名"]
     assert len(rows) == 61
-    assert [row[0] for row in rows[1:]].count("第2章 命を守る危機管理") == 6
-    fourth = next(row for row in rows if row[3].startswith("①産官学連携"))
-    assert fourth[:4] == [
-        "第1章 デジタル未来都市",
+    assert [tuple(row[:2]) for row in rows[1:]].count(("2", "命を守る危機管理")) == 6
+    fourth = next(row for row in rows if row[5] == "4①")
+    assert fourth[:8] == [
+        "1",
+        "デジタル未来都市",
         "4",
-        "【デジタル】AI・IoTを活用した地域課題の解決",
-        "①産官学連携「入間市IoT共創コンソーシアム」の創設",
+        "デジタル",
+        "AI・IoTを活用した地域課題の解決",
+        "4①",
+        "産官学連携「入間市IoT共創コンソーシアム」の創設",
+        "産官学連携でAI・IoTによる新規ビジネス機会の創出と地域課題の解決を図るための組織として"
+        "「入間市IoT共創コンソーシアム」を立ち上げます",
     ]
-    assert fourth[5].split("\n") == [
+    assert fourth[8].split("\n") == [
         "・高齢者向け交通と福祉を連携させた産官学連携「ASOVO事業」を実施",
         "・埼玉県AIコンソーシアム制度の研究",
     ]
-    assert fourth[6:] == ["C 着手", "※1"]
+    assert fourth[9:11] == ["C", "着手"]
+    assert fourth[11].startswith("※1：4①産官学連携")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", fourth[12])  # 最終更新, the local date
+
+
+@pytest.mark.parametrize("text", FORMULA_LIKE)
+def test_csv_prefixes_formula_looking_cells_with_an_apostrophe(
+    report_2022: Report, text: str
+) -> None:
+    SubItem.objects.filter(pledge__number=1, position=1).update(title=text)
+    data = excel.render_csv(excel.report_rows(report_2022).items).decode("utf-8-sig")
+    first = list(csv.reader(io.StringIO(data)))[1]
+    assert first[6] == "'" + text
+    assert first[2] == "1"  # numbers are left as they are
+
+
+def test_json_keeps_formula_looking_text_exactly(report_2022: Report) -> None:
+    SubItem.objects.filter(pledge__number=1, position=1).update(title=FORMULA_LIKE[0])
+    data = excel.render_json(excel.report_rows(report_2022), stats.report_summary(report_2022))
+    assert data["items"][0]["title"] == FORMULA_LIKE[0]
+
+
+def test_item_rows_follow_the_queryset_order_and_filter(
+    report_2022: Report, django_assert_num_queries
+) -> None:
+    sub_items = SubItem.objects.filter(
+        pledge__chapter__report=report_2022, pledge__number__in=[4, 3]
+    ).order_by("-pledge__number", "position")
+    with django_assert_num_queries(2):
+        rows = excel.item_rows(sub_items)
+    assert [row.code for row in rows] == ["4①", "4②", "3①", "3②"]
 
 
 def test_json_has_the_report_its_summary_and_every_sub_item(report_2022: Report) -> None:

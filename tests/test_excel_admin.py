@@ -12,17 +12,9 @@ from pledges import excel
 from pledges.excel_admin import SESSION_KEY
 from pledges.models import Assessment, Report
 
-from .workbooks import edited, open_workbook, row_of
+from .workbooks import edited, open_workbook, rating_of, row_of
 
 pytestmark = pytest.mark.django_db
-
-
-def rating_of(report: Report, pledge: int, position: int) -> str:
-    return Assessment.objects.get(
-        sub_item__pledge__chapter__report=report,
-        sub_item__pledge__number=pledge,
-        sub_item__position=position,
-    ).rating
 
 
 def workbook_upload(data: bytes, name: str = "edited.xlsx") -> SimpleUploadedFile:

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from pledges import excel
 from pledges.models import Assessment, Report
 
-from .workbooks import edited, open_workbook, row_of, sub_item_rows
+from .workbooks import edited, open_workbook, rating_of, row_of, sub_item_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +20,6 @@ def run(*args: str) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
-
-
-def rating_of(report: Report, pledge: int, position: int) -> str:
-    return Assessment.objects.get(
-        sub_item__pledge__chapter__report=report,
-        sub_item__pledge__number=pledge,
-        sub_item__position=position,
-    ).rating
 
 
 def set_rating(data: bytes, code: str, value: str) -> bytes:

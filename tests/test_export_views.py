@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from pledges import excel, loading
 from pledges.export_views import XLSX_TYPE
-from pledges.models import Report
+from pledges.models import Report, SubItem
 from pledges.testing import generated_table
 
 from .workbooks import open_workbook, sub_item_rows
@@ -76,6 +76,17 @@ def test_csv_download_has_bom_and_a_line_per_sub_item(client, report_2022) -> No
     )
     assert response.content.startswith(b"\xef\xbb\xbf\xe7\xab\xa0,")  # BOM, then 章
     assert response.content.decode("utf-8-sig").count("\r\n") >= 61
+
+
+def test_both_csv_downloads_have_the_same_columns_and_rows(client, report_2022) -> None:
+    open_data = client.get("/export/2022-03.csv").content
+    assert client.get("/items.csv").content == open_data  # everything, in the same order
+
+
+def test_csv_download_never_turns_a_cell_into_a_formula(client, report_2022) -> None:
+    SubItem.objects.filter(pledge__number=1, position=1).update(content="=1+1")
+    assert ",'=1+1," in client.get("/export/2022-03.csv").content.decode()
+    assert client.get("/export/2022-03.json").json()["items"][0]["content"] == "=1+1"
 
 
 def test_json_download_is_the_whole_report(client, report_2022) -> None:

@@ -152,28 +152,28 @@ def test_gunicorn_access_log_is_json_on_stdout(tmp_path):
         "ALLOWED_HOSTS": "127.0.0.1", "PORT": str(port), "HOST": "127.0.0.1",
         "WEB_CONCURRENCY": "1", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
     }
-    output = (tmp_path / "out.log").open("w+")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "pledgetracker.wsgi"], cwd=ROOT, env=environment,
-        stdout=output, stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path / "out.log"
     body = b""
-    try:
-        for _ in range(100):
-            try:
-                request = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/healthz", headers={"User-Agent": 'say "hi"'}
-                )
-                body = urllib.request.urlopen(request, timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        assert body == b"ok"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    output.seek(0)
-    entries = [json.loads(line) for line in output.read().splitlines() if line.startswith("{")]
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "pledgetracker.wsgi"], cwd=ROOT, env=environment,
+            stdout=output, stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    request = urllib.request.Request(
+                        f"http://127.0.0.1:{port}/healthz", headers={"User-Agent": 'say "hi"'}
+                    )
+                    body = urllib.request.urlopen(request, timeout=2).read()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            assert body == b"ok"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     access = [entry for entry in entries if entry["logger"] == "gunicorn.access"]
     assert access and access[-1]["path"] == "/healthz"
     assert access[-1]["status"] == 200

@@ -7,24 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pledges.excel import export_xlsx
-from pledges.models import Report
-
-
-def report_for(month: str | None) -> Report:
-    """The report for ``month`` in any status (staff tools may export drafts), or the newest
-    published one; CommandError when there is none."""
-    if month is None:
-        report = Report.objects.latest_published()
-        if report is None:
-            raise CommandError("there is no published report yet; name one with --report YYYY-MM")
-        return report
-    report = Report.objects.for_month(month).first()
-    if report is None:
-        known = ", ".join(r.month for r in Report.objects.order_by("as_of"))
-        raise CommandError(
-            f"no report for {month!r} (expected YYYY-MM; reports: {known or 'none'})"
-        )
-    return report
+from pledges.management.reports import report_for
 
 
 class Command(BaseCommand):

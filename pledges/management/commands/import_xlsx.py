@@ -7,8 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pledges.excel import ImportPlan, StalePlanError, WorkbookError, apply_plan, plan_import
-
-from .export_xlsx import report_for
+from pledges.management.reports import report_for
 
 
 class Command(BaseCommand):
