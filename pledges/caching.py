@@ -192,7 +192,7 @@ def cached_page(
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
             return view(request, *args, **kwargs)
         signature = page_signature(
             published_reports(request), month_from_request(request, kwargs, report_param), depends

@@ -26,7 +26,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.crypto import constant_time_compare, get_random_string
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import excel
 from .export_views import XLSX_TYPE, content_disposition
@@ -152,7 +152,7 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_with_permission(VIEW_PERMISSION, EDIT_PERMISSION)
-@require_GET
+@require_safe
 def download(request: HttpRequest, pk: int) -> HttpResponse:
     """The report's workbook whatever its status, to be edited and uploaded back."""
     report = get_object_or_404(Report, pk=pk)

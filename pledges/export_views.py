@@ -10,7 +10,7 @@ import json
 from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import excel, stats
 from .caching import cached_page
@@ -35,7 +35,7 @@ def _download(
     return response
 
 
-@require_GET
+@require_safe
 @cached_page(report_param=False)
 def export_xlsx(request: HttpRequest, month: str | None = None) -> HttpResponse:
     """The published report for ``month`` (or the newest) as .xlsx; 404 for a draft."""
@@ -43,7 +43,7 @@ def export_xlsx(request: HttpRequest, month: str | None = None) -> HttpResponse:
     return _download(report, excel.export_xlsx(report), XLSX_TYPE, "xlsx")
 
 
-@require_GET
+@require_safe
 @cached_page
 def export_csv(request: HttpRequest, month: str) -> HttpResponse:
     """One line per sub-item of the report, the same columns as /items.csv."""
@@ -52,7 +52,7 @@ def export_csv(request: HttpRequest, month: str) -> HttpResponse:
     return _download(report, body, "text/csv; charset=utf-8", "csv")
 
 
-@require_GET
+@require_safe
 @cached_page
 def export_json(request: HttpRequest, month: str) -> HttpResponse:
     """The whole report as JSON, shown in the browser (inline) but saved under its name."""

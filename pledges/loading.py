@@ -17,7 +17,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from . import table_format
+from . import stats, table_format
 from .models import (
     Assessment,
     Chapter,
@@ -43,6 +43,8 @@ class LoadResult:
     sub_items: int
     rating_counts: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    # "unchanged" only: staff edits made the report's ratings differ from the file's.
+    edited_since: bool = False
 
     @property
     def changed(self) -> bool:
@@ -85,7 +87,8 @@ def load_table(
     """Write ``table`` as a published report.
 
     - a new month is created;
-    - the same file (same SHA-256) for a month we have changes nothing, so staff edits survive;
+    - the same file (same SHA-256) for a month we have changes nothing, so staff edits survive
+      (``replace`` restores the file's version);
     - a different file for a month we have is refused unless ``replace``, which deletes the old
       report and creates the new one in the same transaction; history records every deleted
       row ("-", by ``user``, with the import as reason) as it records every created one.
@@ -104,8 +107,15 @@ def load_table(
     with transaction.atomic():
         existing = Report.objects.select_for_update().filter(as_of=table.as_of).first()
         if existing is not None:
-            if source_sha256 and existing.source_sha256 == source_sha256:
-                return LoadResult(action="unchanged", **counts)
+            if source_sha256 and existing.source_sha256 == source_sha256 and not replace:
+                # Nothing to write; report what the database holds, which staff may have edited.
+                held = stats.report_summary(existing).overall
+                in_database = {figure.code: figure.count for figure in held.ratings}
+                return LoadResult(
+                    action="unchanged",
+                    edited_since=in_database != counts["rating_counts"],
+                    **{**counts, "rating_counts": in_database},
+                )
             if not replace:
                 origin = existing.source_name or "staff edits (no source file)"
                 raise LoadError(

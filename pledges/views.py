@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
@@ -154,9 +154,12 @@ def grouped_by_pledge(items: list[SubItem]) -> list[tuple[Pledge, list[SubItem]]
     return [(pledge, list(group)) for pledge, group in groupby(items, key=lambda item: item.pledge)]
 
 
-@require_GET
+@require_safe
 @cached_page(depends="all")  # shows the change since the previous report
 def overview(request: HttpRequest) -> HttpResponse:
+    if not published_reports(request) and "report" not in request.GET:
+        # A fresh installation: say so instead of a bare 404.
+        return render(request, "pledges/no_report.html")
     report, reports = chosen_report(request)
     summary = stats.report_summary(report)
     stated = stats.compare_stated_totals(summary)
@@ -171,7 +174,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "pledges/overview.html", context)
 
 
-@require_GET
+@require_safe
 @cached_page
 def chapter(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
@@ -212,7 +215,7 @@ def with_timelines(items: list[SubItem], pledge: Pledge, reports: list[Report]) 
     return items
 
 
-@require_GET
+@require_safe
 @cached_page(depends="all")  # each sub-item's timeline across the reports
 def pledge(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
@@ -280,7 +283,7 @@ class ItemListView(SingleTableMixin, FilterView):
 items = cached_page(ItemListView.as_view())
 
 
-@require_GET
+@require_safe
 @cached_page
 def items_csv(request: HttpRequest) -> HttpResponse:
     """The /items/ rows for the same filters, in the open data's CSV shape (``render_csv``)."""
@@ -302,7 +305,7 @@ def items_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 @cached_page(report_param=False)
 def summary_json(request: HttpRequest, month: str | None = None) -> JsonResponse:
     report = published_report(month, request)
@@ -340,7 +343,7 @@ def changes_context(
     }
 
 
-@require_GET
+@require_safe
 @cached_page(depends="all")
 def changes_latest(request: HttpRequest) -> HttpResponse:
     """A report (the newest, or ``?report=``) against the one before it; a friendly page when
@@ -357,7 +360,7 @@ def changes_latest(request: HttpRequest) -> HttpResponse:
     return render(request, "pledges/changes.html", context)
 
 
-@require_GET
+@require_safe
 @cached_page(depends="all")
 def changes_between(request: HttpRequest, before: str, after: str) -> HttpResponse:
     """``/changes/<from>/<to>/``; the months the wrong way round redirect to the right order."""
@@ -368,7 +371,7 @@ def changes_between(request: HttpRequest, before: str, after: str) -> HttpRespon
     return render(request, "pledges/changes.html", changes_context(request, trend, comparison))
 
 
-@require_GET
+@require_safe
 @cached_page(depends="all")
 def changes_json(request: HttpRequest, before: str, after: str) -> HttpResponse:
     if before > after:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from pledges.models import Report, SubItem
+from pledges.models import Assessment, Report, SubItem
 
 from .conftest import REAL_2022
 from .test_loading import row_counts
@@ -88,3 +88,16 @@ def test_refuses_a_broken_table_with_its_line_and_writes_nothing(
     assert str(caught.value).startswith(f"{path}:{line}: ")
     assert variant.message in str(caught.value)
     assert row_counts() == before
+
+
+def test_same_file_after_staff_edits_reports_the_database_and_replace_restores_it():
+    run(str(REAL_2022))
+    edited = Assessment.objects.filter(rating="B").first()
+    edited.rating = "A"
+    edited.save()
+    output = run(str(REAL_2022))
+    assert "already imported, nothing changed" in output
+    assert "A 完了 9, B 実施中 27" in output
+    assert "--replace restores the file" in output
+    assert "2022-03: replaced" in run(str(REAL_2022), "--replace")
+    assert Assessment.objects.filter(rating="A").count() == 8

@@ -156,10 +156,6 @@ def test_a_draft_report_is_not_shown_to_the_public(client, report_2023):
     assert client.get("/?report=2023-03").status_code == 404
 
 
-def test_without_any_published_report_the_overview_is_a_404(client, db):
-    assert client.get("/").status_code == 404
-
-
 # --------------------------------------------------------------------------------------------
 # Chapter page
 
@@ -503,3 +499,22 @@ def test_a_crafted_keyword_query_is_answered_cheaply(client, report_2022,
     with django_assert_max_num_queries(6):
         response = client.get("/items/", {"q": eight_words})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/chapters/1/", "/pledges/1/", "/items/", "/changes/", "/api/summary.json",
+             "/export/2022-03.csv"],
+)
+def test_pages_answer_head_requests_for_monitors_and_link_checkers(client, report_2022, path):
+    response = client.head(path)
+    assert response.status_code == 200
+    assert response["ETag"]
+    assert response.content == b""
+
+
+def test_home_page_of_an_empty_installation_says_no_report_yet(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    assertContains(response, "進捗報告はまだ公開されていません")
+    assert client.get("/chapters/1/").status_code == 404
+    assert client.get("/", {"report": "2022-03"}).status_code == 404

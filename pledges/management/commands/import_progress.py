@@ -69,4 +69,9 @@ class Command(BaseCommand):
             f"{result.month}: {verb} — {result.chapters} chapters, {result.pledges} pledges, "
             f"{result.sub_items} sub-items; {ratings}"
         )
+        if result.edited_since:
+            line += (
+                "\nStaff have edited ratings since this file was imported (figures above are the "
+                "database's); --replace restores the file as published."
+            )
         return self.style.SUCCESS(line) if result.changed else self.style.WARNING(line)
