@@ -71,6 +71,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def revert_disabled(self, request, obj=None) -> bool:
         return True
 
+    def history_view_title(self, request, obj) -> str:
+        return gettext("変更履歴: %(object)s") % {"object": obj}
+
+    def history_form_view_title(self, request, obj) -> str:
+        return gettext("過去の版: %(object)s") % {"object": obj}
+
 
 # ---------------------------------------------------------------------------------------------
 # List filters shared by the structure admins

@@ -708,3 +708,14 @@ def test_a_saved_part_cannot_move_to_another_report(report_2022: Report, admin_c
                        "content": sub_item.content})
     sub_item.refresh_from_db()
     assert sub_item.pledge.number == 4
+
+
+def test_history_pages_are_titled_in_japanese(report_2022: Report, viewer_client: Client):
+    chapter = Chapter.objects.get(report=report_2022, number=1)
+    page = viewer_client.get(reverse("admin:pledges_chapter_history", args=[chapter.pk]))
+    assert "変更履歴: 第1章 デジタル未来都市" in page.content.decode()
+    version = chapter.history.earliest()
+    old = viewer_client.get(
+        reverse("admin:pledges_chapter_simple_history", args=[chapter.pk, version.history_id])
+    )
+    assert "過去の版: 第1章 デジタル未来都市" in old.content.decode()
