@@ -1,9 +1,13 @@
 """Writes to the pledge data: the rules every write path shares.
 
-For now the history reason; the editing service grows here.
+The history reason every write records, the fingerprint of an assessment's editable state.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
 
 from .models import Assessment
 
@@ -23,3 +27,15 @@ def history_reason(text: str) -> str:
     if len(text) <= HISTORY_REASON_MAX_LENGTH:
         return text
     return text[: HISTORY_REASON_MAX_LENGTH - 1] + "…"
+
+
+def assessment_fingerprint(rating: str, notes: Sequence[str], bulleted: bool) -> str:
+    """A short digest of what staff edit on a sub-item: its rating and notes.
+
+    A workbook records it per sub-item when exported, so that on upload the import can tell
+    the workbook's own edits (its cells differ from the fingerprint) from edits others made
+    since (the database differs from it), and find the items both changed.
+    """
+    state = [rating, list(notes), bulleted if notes else True]
+    encoded = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()[:20]

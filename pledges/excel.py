@@ -39,7 +39,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -47,7 +47,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
@@ -56,8 +56,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import caching, stats, table_format
-from .models import Assessment, Footnote, ProgressNote, Report, SubItem
+from .editing import assessment_fingerprint, history_reason
+from .models import Assessment, Footnote, Pledge, ProgressNote, Report, SubItem
 from .table_format import NOTE_BULLET, RATING_LABELS, circled_number
+from .xlsx_reading import BoundedWorkbook, Row, WorkbookError, quote
 
 LIST_SHEET = "一覧"
 SUMMARY_SHEET = "集計"
@@ -69,7 +71,11 @@ NOTES_COLUMN = "D"
 RATING_COLUMN = "E"
 FONT_NAME = "Yu Gothic"  # Excel maps it to 游ゴシック; charset 128 marks the font as Japanese
 FONT_CHARSET = 128
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# A very hidden sheet recording what the workbook was exported from: the report's month and,
+# per sub-item, the fingerprint of its rating and notes then (``editing.assessment_fingerprint``).
+EXPORT_SHEET = "書き出し元"
+EXPORT_REPORT_LABEL = "報告"
+EXPORT_HEADER_ROW = 3
 
 CSV_HEADER = (
     _("章"),
@@ -414,6 +420,7 @@ def render_xlsx(rows: ReportRows, summary: stats.ReportSummary) -> bytes:
     sheet.title = LIST_SHEET
     _write_list(sheet, rows)
     _write_summary(workbook.create_sheet(SUMMARY_SHEET), rows.report, summary)
+    _write_export_record(workbook.create_sheet(EXPORT_SHEET), rows)
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
@@ -472,6 +479,25 @@ def _write_list(sheet: Worksheet, rows: ReportRows) -> None:
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     sheet.print_area = f"A1:{last_column}{max(row, last_row)}"
     _page_setup(sheet)
+
+
+def _write_export_record(sheet: Worksheet, rows: ReportRows) -> None:
+    """What this workbook was exported from, for the upload to tell its own edits from others'.
+
+    Very hidden: Excel and LibreOffice keep it when saving but show it in no menu.
+    """
+    sheet.sheet_state = "veryHidden"
+    set_text(sheet["A1"], EXPORT_REPORT_LABEL)
+    set_text(sheet["B1"], rows.report.month)
+    set_text(sheet["A2"], "アップロードの際に、他の人の変更を守るために使う非表示のシートです。")
+    set_text(sheet[f"A{EXPORT_HEADER_ROW}"], "項目")
+    set_text(sheet[f"B{EXPORT_HEADER_ROW}"], "書き出し時の評価・取組状況")
+    for row, item in enumerate(rows.items, start=EXPORT_HEADER_ROW + 1):
+        set_text(sheet[f"A{row}"], item.code)
+        set_text(
+            sheet[f"B{row}"],
+            assessment_fingerprint(item.rating, item.notes, item.notes_bulleted),
+        )
 
 
 def _rating_validation(footnote: str, rows: list[int], report: Report) -> DataValidation:
@@ -602,22 +628,29 @@ def download_name(report: Report, extension: str) -> tuple[str, str]:
 # Import: an edited 一覧 back into a plan
 
 
-class WorkbookError(Exception):
-    """The workbook cannot be applied to the report; ``errors`` lists each problem with its cell
-    (``一覧!E14: rating "E" is not one of A, B, C, D``)."""
-
-    def __init__(self, errors: Sequence[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("\n".join(self.errors))
-
-
 class StalePlanError(Exception):
     """The report changed after the plan was made; nothing was applied."""
 
 
+class ConflictError(Exception):
+    """The plan changes sub-items that others changed too since the export; nothing was
+    applied. ``codes`` names them (``1①``)."""
+
+    def __init__(self, codes: Sequence[str]) -> None:
+        self.codes = list(codes)
+        super().__init__(
+            f"{len(self.codes)} 件の項目は、書き出しの後に他の人も変更しています: "
+            f"{'、'.join(self.codes)}。何も反映していません。上書きしてよいか確認してください。"
+        )
+
+
 @dataclass(frozen=True)
 class Change:
-    """One sub-item whose 評価 or 取組状況 differs in the workbook, old → new."""
+    """One sub-item whose 評価 or 取組状況 differs in the workbook, old → new.
+
+    ``conflict``: someone else changed the sub-item too since the workbook was exported (or the
+    workbook does not say what it was exported from), so applying it would overwrite their edit.
+    """
 
     sub_item_id: int
     code: str
@@ -629,6 +662,7 @@ class Change:
     new_notes: tuple[str, ...]
     old_bulleted: bool = True
     new_bulleted: bool = True
+    conflict: bool = False
 
     @property
     def rating_changed(self) -> bool:
@@ -663,12 +697,23 @@ def _rating_text(code: str) -> str:
 
 @dataclass(frozen=True)
 class ImportPlan:
-    """What applying a workbook would change in a report; ``changes`` may be empty."""
+    """What applying a workbook would change in a report; ``changes`` may be empty.
+
+    ``kept``: sub-items others changed since the export that the workbook left as exported —
+    their current values stay. ``from_export``: the workbook says what it was exported from
+    (without it every difference is treated as a conflict).
+    """
 
     report_id: int
     month: str
     sub_items: int
     changes: tuple[Change, ...] = field(default=())
+    kept: tuple[str, ...] = field(default=())
+    from_export: bool = True
+
+    @property
+    def conflicts(self) -> tuple[Change, ...]:
+        return tuple(change for change in self.changes if change.conflict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (for the session between preview and confirm)."""
@@ -686,11 +731,30 @@ class ImportPlan:
             )
             for change in data["changes"]
         )
-        return cls(data["report_id"], data["month"], data["sub_items"], changes)
+        return cls(data["report_id"], data["month"], data["sub_items"], changes,
+                   tuple(data["kept"]), data["from_export"])
 
 
 _FOOTNOTE_PREFIX = re.compile(r"^(※\s*\d+)[ \u3000]*")
 _SPACES = re.compile(r"[ \u3000]+")
+
+
+def _column_limits() -> dict[str, int]:
+    """The longest text each 一覧 column can hold, from the models' limits: anything longer
+    cannot be a cell this product wrote or could store, and is refused before it is kept."""
+
+    def longest(model: type, name: str) -> int:
+        return model._meta.get_field(name).max_length
+
+    notes = ProgressNote.MAX_PER_ASSESSMENT * (longest(ProgressNote, "text") + 2)
+    return {
+        "A": longest(Report, "title"),  # the title in A1; below it codes like 123④
+        "B": max(longest(Footnote, "text"), longest(SubItem, "title") + 2,
+                 longest(Pledge, "field") + longest(Pledge, "title") + 2),
+        "C": longest(SubItem, "content"),
+        NOTES_COLUMN: notes,
+        RATING_COLUMN: 40,
+    }
 
 
 def plan_import(data: bytes, report: Report) -> ImportPlan:
@@ -698,119 +762,95 @@ def plan_import(data: bytes, report: Report) -> ImportPlan:
 
     Rows are matched by position and must carry the codes the export gave them; a row added,
     removed or reordered, or a changed fixed cell (番号, 項目, 内容), is refused, not guessed.
-    Three queries (the report's rows), no writes.
+    The workbook is read within the bounds of ``xlsx_reading`` (size, expansion, rows, cell
+    length) before anything else. Three queries (the report's rows), no writes.
     """
     rows = report_rows(report)
-    # Enough for the header, every table row and some blank ones; a sheet swollen far beyond
-    # that is refused as a structure change without reading all of it.
-    max_row = HEADER_SEARCH_ROWS + 3 * len(rows.items) + 1000
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise WorkbookError([f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"])
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as error:  # openpyxl raises many kinds (zip, XML, key, value) for bad files
+    workbook = BoundedWorkbook(data)
+    if LIST_SHEET not in workbook.sheet_names:
+        found = "、".join(name for name in workbook.sheet_names if name != EXPORT_SHEET) or "なし"
         raise WorkbookError(
-            [f"the file is not an Excel workbook (.xlsx) that can be read: {_reason(error)}"]
-        ) from None
-    try:
-        if LIST_SHEET not in workbook.sheetnames:
-            found = ", ".join(workbook.sheetnames)
-            raise WorkbookError([f"the workbook has no sheet named {LIST_SHEET} (found: {found})"])
-        try:
-            table = list(
-                workbook[LIST_SHEET].iter_rows(min_row=1, max_row=max_row, max_col=len(HEADER))
-            )
-        except Exception as error:
-            raise WorkbookError(
-                [f"{LIST_SHEET}: the sheet cannot be read: {_reason(error)}"]
-            ) from None
-    finally:
-        workbook.close()
-    return _plan(table, rows)
+            [f"シート「{LIST_SHEET}」がありません(あるシート: {found})。"
+             "このページの「Excelをダウンロード」で書き出したブックを使ってください。"]
+        )
+    lines = len(list(sheet_lines(rows.items)))
+    # The header, every table row, the blank row and the footnotes, with room for a few blank
+    # rows a clerk may leave; a row of content past that is an addition and refused.
+    max_row = HEADER_SEARCH_ROWS + lines + len(rows.footnotes) + 20
+    table = list(workbook.rows(LIST_SHEET, max_rows=max_row, limits=_column_limits()))
+    exported = None
+    if EXPORT_SHEET in workbook.sheet_names:
+        exported = _exported_fingerprints(workbook, rows)
+    return _plan(table, rows, exported)
 
 
-def _reason(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+def _exported_fingerprints(workbook: BoundedWorkbook, rows: ReportRows) -> dict[str, str]:
+    """Sub-item code → fingerprint of its rating and notes when the workbook was exported."""
+    found = list(
+        workbook.rows(EXPORT_SHEET, max_rows=len(rows.items) + 10, limits={"A": 100, "B": 64})
+    )
+    month = next((row.text("B") for row in found if row.text("A") == EXPORT_REPORT_LABEL), "")
+    if month != rows.report.month:
+        raise WorkbookError(
+            [f"このブックは {quote(month)} の報告から書き出されたものです。"
+             f"{rows.report.month} の報告から書き出したブックを使ってください。"]
+        )
+    return {row.text("A"): row.text("B") for row in found if row.number > EXPORT_HEADER_ROW}
 
 
-@dataclass(frozen=True)
-class _SheetRow:
-    number: int
-    cells: dict[str, Any]  # column letter → openpyxl cell
-
-    def text(self, column: str) -> str:
-        cell = self.cells.get(column)
-        return cell_text(cell.value if cell is not None else None).strip()
-
-    def is_formula(self, column: str) -> bool:
-        cell = self.cells.get(column)
-        return cell is not None and getattr(cell, "data_type", None) == "f"
-
-    @property
-    def empty(self) -> bool:
-        return not any(self.text(column) for column in self.cells)
-
-
-def _plan(table: list[tuple], rows: ReportRows) -> ImportPlan:
-    sheet_rows = [
-        _SheetRow(number, {get_column_letter(index): cell for index, cell in enumerate(cells, 1)})
-        for number, cells in enumerate(table, start=1)
-    ]
+def _plan(table: list[Row], rows: ReportRows, exported: dict[str, str] | None) -> ImportPlan:
     header_at = next(
         (
             index
-            for index, row in enumerate(sheet_rows[:HEADER_SEARCH_ROWS])
-            if tuple(row.text(column) for column in "ABCDE") == HEADER
+            for index, row in enumerate(table)
+            if row.number <= HEADER_SEARCH_ROWS
+            and tuple(row.text(column) for column in "ABCDE") == HEADER
         ),
         None,
     )
     if header_at is None:
         raise WorkbookError(
-            [f"{LIST_SHEET}: the header row {' | '.join(HEADER)} is missing "
-             f"(row {HEADER_ROW} of an exported workbook)"]
+            [f"{LIST_SHEET}: 見出しの行「{' | '.join(HEADER)}」がありません"
+             f"(書き出したブックでは {HEADER_ROW} 行目)。"]
         )
-    body = []
-    for row in sheet_rows[header_at + 1 :]:
-        if row.text("A").startswith("※"):
-            break  # the footnotes under the table
-        if not row.empty:
-            body.append(row)
-
     expected = list(sheet_lines(rows.items))
-    _check_structure(body, expected, rows.report)
+    body = _table_rows(table[header_at + 1 :], table[header_at].number, expected, rows.report)
 
     errors: list[str] = []
     changes: list[Change] = []
+    kept: list[str] = []
     published = rows.report.is_published
     for row, (kind, item) in zip(body, expected, strict=True):
         for column, value in _fixed_cells(kind, item).items():
             if row.is_formula(column) or row.text(column) != value.strip():
                 name = HEADER["ABCDE".index(column)]
                 errors.append(
-                    f"{LIST_SHEET}!{column}{row.number}: {name} of {line_code(kind, item)} was "
-                    f"changed; only 取組状況 ({NOTES_COLUMN}) and 評価 ({RATING_COLUMN}) "
-                    "can be edited"
+                    f"{LIST_SHEET}!{column}{row.number}: {line_code(kind, item)} の{name}が"
+                    f"変えられています。編集できるのは取組状況 ({NOTES_COLUMN}列) と評価 "
+                    f"({RATING_COLUMN}列) だけです。"
                 )
         if kind != "item":
             errors += [
-                f"{LIST_SHEET}!{column}{row.number}: the {kind} row {line_code(kind, item)} has "
-                f"nothing in column {column}; it must stay empty"
+                f"{LIST_SHEET}!{column}{row.number}: {line_code(kind, item)} の行の "
+                f"{column}列は空欄のままにしてください ({quote(row.text(column))} があります)。"
                 for column in "CDE"
                 if column not in _fixed_cells(kind, item) and row.text(column)
             ]
             continue
-        for column in (NOTES_COLUMN, RATING_COLUMN):
-            if row.is_formula(column):
-                errors.append(
-                    f"{LIST_SHEET}!{column}{row.number}: a formula is not accepted here; "
-                    "type the text itself"
-                )
-        if row.is_formula(NOTES_COLUMN) or row.is_formula(RATING_COLUMN):
+        formulas = [column for column in (NOTES_COLUMN, RATING_COLUMN) if row.is_formula(column)]
+        errors += [
+            f"{LIST_SHEET}!{column}{row.number}: 数式は使えません。文字をそのまま入力してください。"
+            for column in formulas
+        ]
+        if formulas:
             continue
         notes, bulleted = parse_notes_cell(row.text(NOTES_COLUMN))
         rating, problem = _read_rating(row.text(RATING_COLUMN), item, published)
         if problem:
             errors.append(f"{LIST_SHEET}!{RATING_COLUMN}{row.number}: {problem}")
+            continue
+        if problem := _notes_problem(notes):
+            errors.append(f"{LIST_SHEET}!{NOTES_COLUMN}{row.number}: {problem}")
             continue
         change = Change(
             sub_item_id=item.sub_item_id,
@@ -824,8 +864,14 @@ def _plan(table: list[tuple], rows: ReportRows) -> ImportPlan:
             old_bulleted=item.notes_bulleted,
             new_bulleted=bulleted,
         )
-        if change.rating_changed or change.notes_changed:
-            changes.append(change)
+        if not (change.rating_changed or change.notes_changed):
+            continue
+        base = exported.get(item.code) if exported is not None else None
+        if base is not None and assessment_fingerprint(rating, notes, bulleted) == base:
+            kept.append(item.code)  # changed by others since; the workbook left it alone
+            continue
+        current = assessment_fingerprint(item.rating, item.notes, item.notes_bulleted)
+        changes.append(replace(change, conflict=base is None or current != base))
     if errors:
         raise WorkbookError(errors)
     return ImportPlan(
@@ -833,78 +879,119 @@ def _plan(table: list[tuple], rows: ReportRows) -> ImportPlan:
         month=rows.report.month,
         sub_items=len(rows.items),
         changes=tuple(changes),
+        kept=tuple(kept),
+        from_export=exported is not None,
     )
 
 
-def _check_structure(
-    body: list[_SheetRow], expected: list[tuple[str, ItemRow]], report: Report
-) -> None:
-    """Refuse rows added, removed or reordered, naming the first row where the sheet departs."""
+def _table_rows(
+    rows: list[Row], header_number: int, expected: list[tuple[str, ItemRow]], report: Report
+) -> list[Row]:
+    """The sheet's rows under the header, one per line of the report's table; a row added,
+    removed, emptied or reordered raises ``WorkbookError`` naming the first row that departs."""
     codes = [line_code(kind, item) for kind, item in expected]
     if not codes:
-        raise WorkbookError([f"report {report.month} has no sub-items to update"])
+        raise WorkbookError([f"{report.month} の報告には更新できる項目がありません。"])
+    body = []
+    for row in rows:
+        if row.text("A").startswith("※"):
+            break  # the footnotes under the table
+        body.append(row)
+    while body and body[-1].empty:
+        body.pop()  # the blank row above the footnotes
     known = set(codes)
-    for index, row in enumerate(body):
-        found = row.text("A")
-        if index >= len(codes):
+    for index, code in enumerate(codes):
+        number = header_number + 1 + index
+        if index >= len(body):
             raise WorkbookError(
-                [f"{LIST_SHEET}!A{row.number}: row {found or '(no code)'!s} comes after the last "
-                 f"sub-item {codes[-1]}; rows cannot be added"]
+                [f"{LIST_SHEET}!A{number}: 表がここで終わっていますが、{code} から "
+                 f"{len(codes) - index} 行がありません。行は削除できません。"]
             )
-        if found == codes[index]:
-            continue
-        if not found:
+        row = body[index]
+        found = row.text("A")
+        if row.number != number or (not found and row.empty):
             problem = (
-                f"a row without a code in column A where {codes[index]} was expected; "
-                "rows cannot be added"
+                f"{code} があるはずの行が空です。"
+                "空の行を挿入したり行を削除したりはできません。"
             )
+        elif found == code:
+            continue
+        elif not found:
+            problem = f"{code} があるはずの行の番号 (A列) が空です。行は追加できません。"
         elif found not in known:
             problem = (
-                f'"{found}" does not exist in report {report.month} '
-                f"(expected {codes[index]} here)"
+                f"{quote(found)} は {report.month} の報告にありません"
+                f"({code} があるはずの行です)。"
             )
         else:
             problem = (
-                f"expected {codes[index]} here but found {found}; rows cannot be added, "
-                "removed or reordered"
+                f"{code} があるはずの行に {found} があります。"
+                "行の追加・削除・並べ替えはできません。"
             )
-        raise WorkbookError([f"{LIST_SHEET}!A{row.number}: {problem}"])
-    if len(body) < len(codes):
-        after = body[-1].number + 1 if body else HEADER_ROW + 1
+        raise WorkbookError([f"{LIST_SHEET}!A{number}: {problem}"])
+    if len(body) > len(codes):
+        row = body[len(codes)]
+        found = f"番号 {quote(row.text('A'))} の行" if row.text("A") else "番号のない行"
         raise WorkbookError(
-            [f"{LIST_SHEET}!A{after}: the table ends here but {codes[len(body)]} and "
-             f"{len(codes) - len(body) - 1} more row(s) are missing; rows cannot be removed"]
+            [f"{LIST_SHEET}!A{row.number}: 最後の項目 {codes[-1]} の後に {found} があります。"
+             "行は追加できません。"]
         )
+    return body
 
 
 def _read_rating(text: str, item: ItemRow, published: bool) -> tuple[str, str | None]:
     """(rating, None) or ("", what is wrong) for a 評価 cell like ``A 完了`` / ``※1 C 着手``.
 
-    The letter alone (``A``) is accepted; a label must be the letter's own.
+    Read as clerks type it: full-width or half-width, either case, with or without the space,
+    the letter alone (``a``, ``Ａ``) or the label alone (``完了``) — whatever names exactly one
+    level. A label must be its letter's own.
     """
-    letters = ", ".join(RATING_LABELS)
+    levels = "・".join(f"{code} {label}" for code, label in RATING_LABELS.items())
+    typed = unicodedata.normalize("NFKC", text).strip()
     footnote = ""
-    if match := _FOOTNOTE_PREFIX.match(text):
+    if match := _FOOTNOTE_PREFIX.match(typed):
         footnote = re.sub(r"\s", "", match[1])
-        text = text[match.end() :]
+        typed = typed[match.end() :]
     if footnote != item.footnote:
         return "", (
-            f'footnote marker "{footnote or "(none)"}" differs from the report\'s '
-            f'"{item.footnote or "(none)"}"; footnotes are changed in the admin, not by upload'
+            f"注記の記号「{footnote or 'なし'}」が報告の「{item.footnote or 'なし'}」と違います。"
+            "注記は管理画面で変更します(アップロードでは変えられません)。"
         )
-    if not text:
+    if not typed:
         if published:
-            return "", f"rating is empty; a published report needs one of {letters}"
+            return "", f"評価が空欄です。公開中の報告では {levels} のどれかを入力してください。"
         return "", None
-    code, *rest = _SPACES.split(text, maxsplit=1)
+    if match := _RATING_TYPED.fullmatch(typed):
+        code, label = match[1].upper(), match[2].strip()
+    else:
+        code = next((c for c, lab in RATING_LABELS.items() if lab == typed), "")
+        label = typed if code else ""
     if code not in RATING_LABELS:
-        return "", f'rating "{text}" is not one of {letters}'
-    if rest and rest[0] != RATING_LABELS[code]:
+        return "", f"評価 {quote(text)} は {levels} のどれでもありません。"
+    if label and label != RATING_LABELS[code]:
         return "", (
-            f'rating "{text}": {rest[0]} is not the label of {code} '
-            f'(expected "{code} {RATING_LABELS[code]}")'
+            f"評価 {quote(text)}: 「{label}」は {code} の意味ではありません"
+            f"({code} は「{code} {RATING_LABELS[code]}」)。"
         )
     return code, None
+
+
+_RATING_TYPED = re.compile(r"([A-Za-z])\s*(.*)")
+
+
+def _notes_problem(notes: tuple[str, ...]) -> str | None:
+    """What makes ``notes`` impossible to store, or None."""
+    limit = ProgressNote.MAX_PER_ASSESSMENT
+    if len(notes) > limit:
+        return f"取組状況が {len(notes)} 件あります。1項目に {limit} 件までです。"
+    longest = ProgressNote._meta.get_field("text").max_length
+    for note in notes:
+        if len(note) > longest:
+            return (
+                f"取組状況の1件が {len(note):,}文字あります。"
+                f"1件 {longest:,}文字までです ({quote(note)})。"
+            )
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -917,12 +1004,19 @@ class ApplyResult:
     notes: int
 
 
-def apply_plan(plan: ImportPlan, *, user=None, reason: str = "") -> ApplyResult:
+def apply_plan(
+    plan: ImportPlan, *, user=None, reason: str = "", overwrite: bool = False
+) -> ApplyResult:
     """Apply ``plan`` in one transaction, recording history with ``user`` and ``reason``.
 
-    Checks first that every changed sub-item still has the plan's old values; raises
-    ``StalePlanError`` (and writes nothing) if any was edited meanwhile.
+    Refuses (``ConflictError``, nothing written) a plan with conflicts unless ``overwrite``
+    says the user chose to replace the others' edits. Checks then that every changed sub-item
+    still has the plan's old values; raises ``StalePlanError`` (and writes nothing) if any was
+    edited meanwhile.
     """
+    if plan.conflicts and not overwrite:
+        raise ConflictError([change.code for change in plan.conflicts])
+    reason = history_reason(reason)
     ids = [change.sub_item_id for change in plan.changes]
     now = timezone.now()
     with transaction.atomic():
@@ -950,8 +1044,8 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = "") -> ApplyResult:
                 stale.append(change.code)
         if stale:
             raise StalePlanError(
-                f"report {plan.month} changed after the workbook was read "
-                f"({', '.join(stale)}); nothing was applied — upload the workbook again"
+                f"{plan.month} の報告は、ブックを読み込んだ後に変更されました "
+                f"({'、'.join(stale)})。何も反映していません。もう一度アップロードしてください。"
             )
 
         touched, updated_notes, new_notes, removed_notes = [], [], [], []
@@ -959,6 +1053,7 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = "") -> ApplyResult:
             assessment = assessments[change.sub_item_id]
             assessment.rating = change.new_rating
             assessment.updated_at = now
+            assessment.revision += 1
             touched.append(assessment)
             if not change.notes_changed:
                 continue
@@ -981,7 +1076,9 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = "") -> ApplyResult:
 
         history = {"default_user": user, "default_change_reason": reason}
         if touched:
-            bulk_update_with_history(touched, Assessment, ["rating", "updated_at"], **history)
+            bulk_update_with_history(
+                touched, Assessment, ["rating", "updated_at", "revision"], **history
+            )
         if updated_notes:
             bulk_update_with_history(
                 updated_notes, ProgressNote, ["text", "position", "bulleted"], **history

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import excel
+from .xlsx_reading import MAX_UPLOAD_BYTES
 from .export_views import XLSX_TYPE, content_disposition
 from .models import Report
 
@@ -64,10 +65,10 @@ class UploadForm(forms.Form):
 
     def clean_workbook(self):
         workbook = self.cleaned_data["workbook"]
-        if workbook.size > excel.MAX_UPLOAD_BYTES:
+        if workbook.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
                 _("ファイルが大きすぎます(上限 %(limit)d MB)。"),
-                params={"limit": excel.MAX_UPLOAD_BYTES // (1024 * 1024)},
+                params={"limit": MAX_UPLOAD_BYTES // (1024 * 1024)},
             )
         return workbook
 
@@ -136,7 +137,18 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("pledges_xlsx:upload", pk=report.pk)
     plan = excel.ImportPlan.from_dict(stored["plan"])
     try:
-        excel.apply_plan(plan, user=request.user, reason=f"Excel: {stored['file_name']}")
+        excel.apply_plan(
+            plan,
+            user=request.user,
+            reason=f"Excel: {stored['file_name']}",
+            overwrite=request.POST.get("overwrite") == "yes",
+        )
+    except excel.ConflictError as error:
+        # The preview stays valid: the user can tick the box or leave.
+        messages.error(request, str(error))
+        context = _context(request, report, plan=plan, token=stored["token"],
+                           file_name=stored["file_name"])
+        return render(request, "admin/pledges/report_xlsx_preview.html", context, status=409)
     except excel.StalePlanError as error:
         del request.session[SESSION_KEY]
         messages.error(request, str(error))

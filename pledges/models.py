@@ -12,12 +12,25 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from . import table_format
+
+
+class BoundedTextField(models.TextField):
+    """A TextField whose ``max_length`` is validated like a CharField's.
+
+    Django's TextField only hands ``max_length`` to the form widget; here ``full_clean``, the
+    admin and the importers all refuse longer text, so no write path can store a novel.
+    """
+
+    def __init__(self, *args: object, max_length: int, **kwargs: object) -> None:
+        super().__init__(*args, max_length=max_length, **kwargs)
+        self.validators.append(MaxLengthValidator(max_length))
 
 
 class Rating(models.TextChoices):
@@ -197,7 +210,7 @@ class SubItem(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("番号"), help_text=_("①なら1、②なら2。"))
     title = models.CharField(_("項目名"), max_length=300, help_text=_("①などの番号を除いた題。"))
-    content = models.TextField(_("内容"))
+    content = BoundedTextField(_("内容"), max_length=2000)
 
     history = HistoricalRecords()
 
@@ -235,7 +248,7 @@ class Footnote(models.Model):
         Report, on_delete=models.CASCADE, related_name="footnotes", verbose_name=_("進捗報告")
     )
     marker = models.CharField(_("記号"), max_length=10, help_text=_("※1 のような記号。"))
-    text = models.TextField(_("注記"))
+    text = BoundedTextField(_("注記"), max_length=2000)
 
     history = HistoricalRecords()
 
@@ -273,6 +286,10 @@ class Assessment(models.Model):
         verbose_name=_("注記"),
     )
     updated_at = models.DateTimeField(_("最終更新"), auto_now=True)
+    revision = models.PositiveIntegerField(
+        _("版"), default=0, editable=False,
+        help_text=_("評価・注記・取組状況が変わるたびに増える番号。同時編集を見分けます。"),
+    )
 
     history = HistoricalRecords()
 
@@ -296,11 +313,17 @@ class Assessment(models.Model):
 class ProgressNote(models.Model):
     """One 取組状況 bullet of an assessment, in the order the city listed them."""
 
+    # The 2022 table has at most 5 notes on a sub-item, the longest 77 characters: the limits
+    # (here and on ``text``) leave a wide margin while bounding what one sub-item can hold.
+    MAX_PER_ASSESSMENT = 50
+
     assessment = models.ForeignKey(
         Assessment, on_delete=models.CASCADE, related_name="notes", verbose_name=_("評価")
     )
     position = models.PositiveSmallIntegerField(_("順番"), default=0)
-    text = models.TextField(_("取組状況"), help_text=_("先頭の「・」は付けずに入力します。"))
+    text = BoundedTextField(
+        _("取組状況"), max_length=1000, help_text=_("先頭の「・」は付けずに入力します。")
+    )
     bulleted = models.BooleanField(
         _("「・」付き"),
         default=True,

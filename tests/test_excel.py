@@ -487,7 +487,9 @@ def test_refuses_an_unknown_rating_with_its_cell(report_2022: Report, exported: 
     row = row_of(sheet, "3①")
     ok_row = row_of(sheet, "1①")
     data = edited(exported, edit_cells(**{f"E{row}": "E", f"E{ok_row}": "B 実施中"}))
-    assert refused(data, report_2022) == [f'一覧!E{row}: rating "E" is not one of A, B, C, D']
+    assert refused(data, report_2022) == [
+        f"一覧!E{row}: 評価 「E」 は A 完了・B 実施中・C 着手・D 未着手 のどれでもありません。"
+    ]
 
 
 def test_refuses_a_label_that_is_not_the_letters(report_2022: Report, exported: bytes) -> None:
@@ -495,7 +497,7 @@ def test_refuses_a_label_that_is_not_the_letters(report_2022: Report, exported: 
     row = row_of(sheet, "3①")
     errors = refused(edited(exported, edit_cells(**{f"E{row}": "A 着手"})), report_2022)
     assert errors == [
-        f'一覧!E{row}: rating "A 着手": 着手 is not the label of A (expected "A 完了")'
+        f"一覧!E{row}: 評価 「A 着手」: 「着手」は A の意味ではありません(A は「A 完了」)。"
     ]
 
 
@@ -504,22 +506,27 @@ def test_refuses_an_empty_rating_in_a_published_report(
 ) -> None:
     row = row_of(open_workbook(exported)[excel.LIST_SHEET], "3①")
     errors = refused(edited(exported, edit_cells(**{f"E{row}": None})), report_2022)
-    assert errors == [f"一覧!E{row}: rating is empty; a published report needs one of A, B, C, D"]
+    assert errors == [
+        f"一覧!E{row}: 評価が空欄です。公開中の報告では A 完了・B 実施中・C 着手・D 未着手 "
+        "のどれかを入力してください。"
+    ]
 
 
 def test_refuses_a_changed_footnote_marker(report_2022: Report, exported: bytes) -> None:
     row = row_of(open_workbook(exported)[excel.LIST_SHEET], "4①")
     errors = refused(edited(exported, edit_cells(**{f"E{row}": "C 着手"})), report_2022)
     assert errors == [
-        f'一覧!E{row}: footnote marker "(none)" differs from the report\'s "※1"; '
-        "footnotes are changed in the admin, not by upload"
+        f"一覧!E{row}: 注記の記号「なし」が報告の「※1」と違います。"
+        "注記は管理画面で変更します(アップロードでは変えられません)。"
     ]
 
 
 def test_refuses_a_sub_item_that_does_not_exist(report_2022: Report, exported: bytes) -> None:
     row = row_of(open_workbook(exported)[excel.LIST_SHEET], "4②")
     errors = refused(edited(exported, edit_cells(**{f"A{row}": "4③"})), report_2022)
-    assert errors == [f'一覧!A{row}: "4③" does not exist in report 2022-03 (expected 4② here)']
+    assert errors == [
+        f"一覧!A{row}: 「4③」 は 2022-03 の報告にありません(4② があるはずの行です)。"
+    ]
 
 
 def test_refuses_an_added_row(report_2022: Report, exported: bytes) -> None:
@@ -532,7 +539,9 @@ def test_refuses_an_added_row(report_2022: Report, exported: bytes) -> None:
             sheet[f"{column}{row + 1}"] = value
 
     errors = refused(edited(exported, add), report_2022)
-    assert errors == [f'一覧!A{row + 1}: "1③" does not exist in report 2022-03 (expected 2 here)']
+    assert errors == [
+        f"一覧!A{row + 1}: 「1③」 は 2022-03 の報告にありません(2 があるはずの行です)。"
+    ]
 
 
 def test_refuses_a_row_added_after_the_last_sub_item(report_2022: Report, exported: bytes) -> None:
@@ -544,7 +553,7 @@ def test_refuses_a_row_added_after_the_last_sub_item(report_2022: Report, export
 
     errors = refused(edited(exported, add), report_2022)
     assert errors == [
-        f"一覧!A{row + 1}: row (no code) comes after the last sub-item 30②; rows cannot be added"
+        f"一覧!A{row + 1}: 最後の項目 30② の後に 番号のない行 があります。行は追加できません。"
     ]
 
 
@@ -555,7 +564,7 @@ def test_refuses_a_removed_row(report_2022: Report, exported: bytes) -> None:
         report_2022,
     )
     assert errors == [
-        f"一覧!A{row}: expected 5② here but found 6; rows cannot be added, removed or reordered"
+        f"一覧!A{row}: 5② があるはずの行に 6 があります。行の追加・削除・並べ替えはできません。"
     ]
 
 
@@ -566,8 +575,7 @@ def test_refuses_a_removed_last_row(report_2022: Report, exported: bytes) -> Non
         edited(exported, lambda workbook: workbook[excel.LIST_SHEET].delete_rows(row)), report_2022
     )
     assert errors == [
-        f"一覧!A{row}: the table ends here but 30② and 0 more row(s) are missing; "
-        "rows cannot be removed"
+        f"一覧!A{row}: 表がここで終わっていますが、30② から 1 行がありません。行は削除できません。"
     ]
 
 
@@ -583,7 +591,7 @@ def test_refuses_reordered_rows(report_2022: Report, exported: bytes) -> None:
 
     errors = refused(edited(exported, swap), report_2022)
     assert errors == [
-        f"一覧!A{first}: expected 1① here but found 1②; rows cannot be added, removed or reordered"
+        f"一覧!A{first}: 1① があるはずの行に 1② があります。行の追加・削除・並べ替えはできません。"
     ]
 
 
@@ -601,9 +609,11 @@ def test_refuses_edits_to_fixed_cells(report_2022: Report, exported: bytes) -> N
         ),
     )
     assert refused(data, report_2022) == [
-        f"一覧!B{pledge}: 項目 of 2 was changed; only 取組状況 (D) and 評価 (E) can be edited",
-        f"一覧!D{pledge}: the pledge row 2 has nothing in column D; it must stay empty",
-        f"一覧!C{item}: 内容 of 2① was changed; only 取組状況 (D) and 評価 (E) can be edited",
+        f"一覧!B{pledge}: 2 の項目が変えられています。"
+        "編集できるのは取組状況 (D列) と評価 (E列) だけです。",
+        f"一覧!D{pledge}: 2 の行の D列は空欄のままにしてください (「メモ」 があります)。",
+        f"一覧!C{item}: 2① の内容が変えられています。"
+        "編集できるのは取組状況 (D列) と評価 (E列) だけです。",
     ]
 
 
@@ -612,7 +622,7 @@ def test_refuses_a_formula_typed_into_an_editable_cell(
 ) -> None:
     row = row_of(open_workbook(exported)[excel.LIST_SHEET], "2①")
     errors = refused(edited(exported, edit_cells(**{f"D{row}": '=CONCAT("・", "x")'})), report_2022)
-    assert errors == [f"一覧!D{row}: a formula is not accepted here; type the text itself"]
+    assert errors == [f"一覧!D{row}: 数式は使えません。文字をそのまま入力してください。"]
 
 
 @pytest.mark.parametrize(
@@ -628,7 +638,7 @@ def test_refuses_a_formula_typed_into_an_editable_cell(
 def test_refuses_a_file_that_is_not_xlsx(report_2022: Report, data: bytes) -> None:
     errors = refused(data, report_2022)
     assert len(errors) == 1
-    assert errors[0].startswith("the file is not an Excel workbook (.xlsx) that can be read: ")
+    assert "Excelブック(.xlsx)として読めません" in errors[0] and "保存し直して" in errors[0]
 
 
 def test_refuses_a_zip_that_is_not_a_workbook(report_2022: Report) -> None:
@@ -636,12 +646,12 @@ def test_refuses_a_zip_that_is_not_a_workbook(report_2022: Report) -> None:
     with zipfile.ZipFile(output, "w") as archive:
         archive.writestr("hello.txt", "hi")
     errors = refused(output.getvalue(), report_2022)
-    assert errors[0].startswith("the file is not an Excel workbook (.xlsx) that can be read: ")
+    assert "Excelブック(.xlsx)として読めません" in errors[0] and "保存し直して" in errors[0]
 
 
 def test_refuses_a_truncated_workbook(report_2022: Report, exported: bytes) -> None:
     errors = refused(exported[: len(exported) // 2], report_2022)
-    assert errors[0].startswith("the file is not an Excel workbook (.xlsx) that can be read: ")
+    assert "Excelブック(.xlsx)として読めません" in errors[0] and "保存し直して" in errors[0]
 
 
 def test_refuses_a_workbook_without_the_list_sheet(report_2022: Report, exported: bytes) -> None:
@@ -649,15 +659,16 @@ def test_refuses_a_workbook_without_the_list_sheet(report_2022: Report, exported
         workbook[excel.LIST_SHEET].title = "Sheet1"
 
     assert refused(edited(exported, rename), report_2022) == [
-        "the workbook has no sheet named 一覧 (found: Sheet1, 集計)"
+        "シート「一覧」がありません(あるシート: Sheet1、集計)。"
+        "このページの「Excelをダウンロード」で書き出したブックを使ってください。"
     ]
 
 
 def test_refuses_a_sheet_without_the_header_row(report_2022: Report, exported: bytes) -> None:
     errors = refused(edited(exported, edit_cells(A3="No.")), report_2022)
     assert errors == [
-        "一覧: the header row 番号 | 項目 | 内容 | 取組状況 | 評価 is missing "
-        "(row 3 of an exported workbook)"
+        "一覧: 見出しの行「番号 | 項目 | 内容 | 取組状況 | 評価」がありません"
+        "(書き出したブックでは 3 行目)。"
     ]
 
 

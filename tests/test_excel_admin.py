@@ -127,7 +127,7 @@ def test_confirm_refuses_a_plan_made_stale_meanwhile(editor, report_2022: Report
     response = editor.post(
         urls(report_2022)["confirm"], {"token": preview.context["token"]}, follow=True
     )
-    assert "changed after the workbook was read (3①); nothing was applied" in (
+    assert "ブックを読み込んだ後に変更されました (3①)。何も反映していません" in (
         response.content.decode()
     )
     assert rating_of(report_2022, 3, 1) == "D"
@@ -138,8 +138,10 @@ def test_errors_are_listed_with_their_cells(editor, report_2022: Report) -> None
     row = row_of(open_workbook(data)[excel.LIST_SHEET], "3①")
     response = editor.post(urls(report_2022)["upload"], {"workbook": workbook_upload(data)})
     assert response.status_code == 200
-    assert response.context["errors"] == [f'一覧!E{row}: rating "E" is not one of A, B, C, D']
-    assert f"一覧!E{row}: rating &quot;E&quot; is not one of A, B, C, D" in (
+    assert response.context["errors"] == [
+        f"一覧!E{row}: 評価 「E」 は A 完了・B 実施中・C 着手・D 未着手 のどれでもありません。"
+    ]
+    assert f"一覧!E{row}: 評価 「E」 は A 完了・B 実施中・C 着手・D 未着手 のどれでもありません。" in (
         response.content.decode()
     )
     assert SESSION_KEY not in editor.session
@@ -151,7 +153,7 @@ def test_a_file_that_is_not_xlsx_is_an_error_not_a_crash(editor, report_2022: Re
         {"workbook": workbook_upload(b"<script>alert(1)</script>", "<b>x</b>.xlsx")},
     )
     assert response.status_code == 200
-    assert "not an Excel workbook" in response.context["errors"][0]
+    assert "Excelブック(.xlsx)として読めません" in response.context["errors"][0]
     assert "<b>x</b>" not in response.content.decode()  # the file name is escaped
 
 

@@ -94,8 +94,8 @@ def test_import_lists_problems_and_applies_nothing(report_2022: Report, tmp_path
         run("import_xlsx", str(source), "--report", "2022-03")
     row = row_of(open_workbook(data)[excel.LIST_SHEET], "3②")
     assert str(raised.value) == (
-        f"{source}: nothing applied, 1 problem(s):\n"
-        f'一覧!E{row}: rating "E" is not one of A, B, C, D'
+        f"{source}: 1 件の問題があり、何も反映していません:\n"
+        f"一覧!E{row}: 評価 「E」 は A 完了・B 実施中・C 着手・D 未着手 のどれでもありません。"
     )
     assert rating_of(report_2022, 3, 1) == "C"
 
@@ -103,7 +103,7 @@ def test_import_lists_problems_and_applies_nothing(report_2022: Report, tmp_path
 def test_import_refuses_a_file_that_is_not_xlsx(report_2022: Report, tmp_path: Path) -> None:
     source = tmp_path / "table.txt"
     source.write_text("市長公約", encoding="utf-8")
-    with pytest.raises(CommandError, match=r"not an Excel workbook \(\.xlsx\)"):
+    with pytest.raises(CommandError, match=r"Excelブック\(\.xlsx\)として読めません"):
         run("import_xlsx", str(source), "--report", "2022-03")
 
 
