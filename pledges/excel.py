@@ -746,7 +746,8 @@ def _column_limits() -> dict[str, int]:
     def longest(model: type, name: str) -> int:
         return model._meta.get_field(name).max_length
 
-    notes = ProgressNote.MAX_PER_ASSESSMENT * (longest(ProgressNote, "text") + 2)
+    # Excel holds at most 32,767 characters in a cell; 50 notes of 1,000 would not fit.
+    notes = min(ProgressNote.MAX_PER_ASSESSMENT * (longest(ProgressNote, "text") + 2), 32_767)
     return {
         "A": longest(Report, "title"),  # the title in A1; below it codes like 123④
         "B": max(longest(Footnote, "text"), longest(SubItem, "title") + 2,

@@ -29,9 +29,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import excel
-from .xlsx_reading import MAX_UPLOAD_BYTES
 from .export_views import XLSX_TYPE, content_disposition
 from .models import Report
+from .xlsx_reading import MAX_UPLOAD_BYTES
 
 EDIT_PERMISSION = "pledges.change_assessment"
 VIEW_PERMISSION = "pledges.view_assessment"

@@ -383,7 +383,7 @@ class _SheetHandler(_TextCollector):
         # Refuse a huge inline value while it streams in, not after holding all of it.
         self.length += len(content)
         if self.length > self.limits[self.column] * 2 + 100:
-            self.refuse_length("".join(self.value or self.parts or []), self.length)
+            self.refuse_length("".join(self.value or self.parts or []), complete=False)
 
     def end(self, local: str) -> None:
         if local == "v" and self.value is not None:
@@ -391,7 +391,7 @@ class _SheetHandler(_TextCollector):
         elif local == "c" and self.column is not None:
             text = self.cell_text()
             if len(text) > self.limits[self.column]:
-                self.refuse_length(text, len(text))
+                self.refuse_length(text, complete=True)
             self.cells[self.column] = Cell(text, self.formula)
             self.column = None
         elif local == "row":
@@ -419,11 +419,15 @@ class _SheetHandler(_TextCollector):
             return "TRUE" if value == "1" else "FALSE"
         return _number_text(value)
 
-    def refuse_length(self, text: str, length: int) -> None:
+    def refuse_length(self, text: str, *, complete: bool) -> None:
+        """Refuse the current cell; ``complete`` is False when it was cut off mid-stream, its
+        full length unknown (and not worth reading to learn)."""
         limit = self.limits[self.column or ""]
+        size = f"{len(text):,}文字あり、" if complete else ""
+        shown = quote(text) if complete else f"「{text[:QUOTE_LENGTH]}…」"
         raise WorkbookError(
-            [f"{self.where}!{self.column}{self.number}: {length:,}文字あり、この列の上限 "
-             f"{limit:,}文字を超えています ({quote(text)})。"]
+            [f"{self.where}!{self.column}{self.number}: {size}この列の上限 "
+             f"{limit:,}文字を超えています ({shown})。"]
         )
 
 

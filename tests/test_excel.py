@@ -16,7 +16,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pledges import excel, stats
 from pledges.models import Assessment, ProgressNote, Report, SubItem
 
-from .workbooks import edited, open_workbook, row_of, sub_item_rows
+from .workbooks import edit_cells, edited, open_workbook, row_of, sub_item_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -350,16 +350,6 @@ def test_a_line_added_without_bullet_among_bulleted_ones_is_a_bulleted_note() ->
 
 
 # -- the way back in -----------------------------------------------------------------------------
-
-
-def edit_cells(**cells: str):
-    """An edit that sets ``一覧`` cells by coordinate ({"E6": "B 実施中"})."""
-
-    def edit(workbook) -> None:
-        for coordinate, value in cells.items():
-            workbook[excel.LIST_SHEET][coordinate] = value
-
-    return edit
 
 
 def test_unchanged_export_plans_no_changes(report_2022: Report, exported: bytes) -> None:

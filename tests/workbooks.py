@@ -33,6 +33,16 @@ def edited(data: bytes, edit: Callable[[Workbook], None]) -> bytes:
     return output.getvalue()
 
 
+def edit_cells(**cells: str | None) -> Callable[[Workbook], None]:
+    """An edit that sets ``一覧`` cells by coordinate ({"E6": "B 実施中"})."""
+
+    def edit(workbook: Workbook) -> None:
+        for coordinate, value in cells.items():
+            workbook[excel.LIST_SHEET][coordinate] = value
+
+    return edit
+
+
 def sub_item_rows(sheet: Worksheet) -> list[tuple]:
     """(code, 項目, 内容, 取組状況, 評価) of every sub-item row."""
     return [
