@@ -59,3 +59,14 @@ def rating_of(report: Report, pledge: int, position: int) -> str:
         sub_item__pledge__number=pledge,
         sub_item__position=position,
     ).rating
+
+
+def with_ratings(data: bytes, **ratings: str) -> bytes:
+    """``data`` with the 評価 of sub-items set by code: ``with_ratings(data, **{"1①": "D"})``."""
+
+    def edit(workbook: Workbook) -> None:
+        sheet = workbook[excel.LIST_SHEET]
+        for code, value in ratings.items():
+            sheet[f"E{row_of(sheet, code)}"] = value
+
+    return edited(data, edit)
