@@ -138,7 +138,9 @@ def test_errors_are_listed_with_their_cells(editor, report_2022: Report) -> None
     row = row_of(open_workbook(data)[excel.LIST_SHEET], "3①")
     response = editor.post(urls(report_2022)["upload"], {"workbook": workbook_upload(data)})
     assert response.status_code == 200
-    message = f"一覧!E{row}: 評価 「E」 は A 完了・B 実施中・C 着手・D 未着手 のどれでもありません。"
+    message = (
+        f"一覧!E{row}: 評価 「E」 は A 完了・B 実施中・C 着手・D 未着手 のどれでもありません。"
+    )
     assert response.context["errors"] == [message]
     assert message in response.content.decode()
     assert SESSION_KEY not in editor.session

@@ -152,7 +152,9 @@ def test_a_long_file_name_fits_the_history_reason(editor, report_2022: Report) -
         {"token": preview.context["token"]},
     )
     assert response.status_code == 302
-    record = Assessment.history.filter(rating="A", sub_item__pledge__number=3).latest("history_date")
+    record = Assessment.history.filter(rating="A", sub_item__pledge__number=3).latest(
+        "history_date"
+    )
     assert len(record.history_change_reason) == HISTORY_REASON_MAX_LENGTH
     assert record.history_change_reason.startswith("Excel: 令和4年度_公約進捗_とても長い")
     assert record.history_change_reason.endswith("…")
