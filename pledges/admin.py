@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
-from . import caching, publishing
+from . import caching, editing, publishing
 from .models import (
     Assessment,
     Chapter,
@@ -177,7 +177,13 @@ class ProgressNoteInline(admin.TabularInline):
 
 
 class AssessmentForm(forms.ModelForm):
-    """Rating and footnote; the footnote must be one of the same report's footnotes."""
+    """Rating and footnote; the footnote must be one of the same report's footnotes.
+
+    ``opened_revision`` carries the assessment's revision from when the form was opened: a
+    save against a newer one would silently undo a colleague's edit, so it is refused.
+    """
+
+    opened_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Assessment
@@ -185,6 +191,7 @@ class AssessmentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["opened_revision"].initial = self.instance.revision
         if not self.instance.sub_item_id:
             return
         report = self.instance.sub_item.pledge.chapter.report
@@ -196,6 +203,22 @@ class AssessmentForm(forms.ModelForm):
             self.fields["rating"].choices = choices
         if "footnote" in self.fields:
             self.fields["footnote"].queryset = Footnote.objects.filter(report=report)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        # Locked until the admin's transaction ends, so no save slips in between check and write.
+        current = Assessment.objects.select_for_update().get(pk=self.instance.pk)
+        opened = cleaned.get("opened_revision")
+        if opened is None or opened != current.revision:
+            raise forms.ValidationError(
+                _("保存していません。この画面を開いた後に、%(changes)sしました。"
+                  "ページを読み込み直して最新の内容を確かめてから、もう一度編集してください。"),
+                code="stale",
+                params={"changes": editing.changes_since(current, opened or 0)},
+            )
+        return cleaned
 
     def clean_rating(self) -> str:
         rating = self.cleaned_data["rating"]
@@ -245,12 +268,21 @@ class AssessmentAdmin(HistoryAdmin):
     fieldsets = (
         (None, {"fields": ("report_month", "chapter_title", "pledge_title", "sub_item_title",
                            "sub_item_content")}),
-        (_("評価"), {"fields": ("rating", "footnote", "updated_at")}),
+        (_("評価"), {"fields": ("rating", "footnote", "updated_at", "opened_revision")}),
     )
     object_history_template = "admin/pledges/assessment/object_history.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
         return super().get_queryset(request).select_related(REPORT_PATH, "footnote")
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        if self.has_change_permission(request, obj):
+            return self.fieldsets
+        # A read-only page shows model values; the revision a form was opened at is no value.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "opened_revision"]})
+            for name, options in self.fieldsets
+        ]
 
     # Assessments exist exactly once per sub-item: created by imports, copies and SubItemAdmin.
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -298,13 +330,16 @@ class AssessmentAdmin(HistoryAdmin):
         # Saving an unchanged form would add an empty "changed" row to the history and move
         # updated_at, which the public pages show as the item's last update.
         if form.has_changed() or not change:
+            obj.revision += 1
             super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         renumber_notes(form.instance)
         if not form.has_changed() and any(formset.has_changed() for formset in formsets):
-            form.instance.save(update_fields=["updated_at"])  # the notes changed: touch it
+            # The notes changed: a new revision, so a form opened before sees it.
+            form.instance.revision += 1
+            form.instance.save(update_fields=["updated_at", "revision"])
 
     def set_rating(self, request: HttpRequest, queryset: QuerySet[Assessment], code: str) -> None:
         """Set ``code`` on the selected assessments that differ, with one history row each."""
@@ -314,10 +349,11 @@ class AssessmentAdmin(HistoryAdmin):
             if assessment.rating != code:
                 assessment.rating = code
                 assessment.updated_at = now
+                assessment.revision += 1
                 changed.append(assessment)
         # QuerySet.update() would bypass simple-history; this writes the history rows too.
         bulk_update_with_history(
-            changed, Assessment, ["rating", "updated_at"], batch_size=500,
+            changed, Assessment, ["rating", "updated_at", "revision"], batch_size=500,
             default_user=request.user, default_change_reason=f"bulk rating {code}",
         )
         caching.objects_changed(Assessment, changed)  # sends no signal: expire the pages

@@ -9,7 +9,10 @@ import hashlib
 import json
 from collections.abc import Sequence
 
+from django.utils import timezone
+
 from .models import Assessment
+from .table_format import RATING_LABELS
 
 # simple-history's column for the reason; every model's history table has the same one.
 HISTORY_REASON_MAX_LENGTH: int = Assessment.history.model._meta.get_field(
@@ -39,3 +42,36 @@ def assessment_fingerprint(rating: str, notes: Sequence[str], bulleted: bool) ->
     state = [rating, list(notes), bulleted if notes else True]
     encoded = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()[:20]
+
+
+def rating_text(code: str) -> str:
+    """``A 完了``, or "" for no rating."""
+    return f"{code} {RATING_LABELS[code]}" if code else ""
+
+
+def changes_since(assessment: Assessment, revision: int) -> str:
+    """Who changed ``assessment`` after its ``revision``, when, and what, in one Japanese line.
+
+    For the editor whose form was opened at ``revision``: read from the history, whose every
+    record carries the revision it made.
+    """
+    history = assessment.history.select_related("history_user").order_by(
+        "history_date", "history_id"
+    )
+    previous = history.filter(revision__lte=revision).last()
+    told = []
+    for record in history.filter(revision__gt=revision):
+        what = []
+        if previous is None or previous.rating != record.rating:
+            before = rating_text(previous.rating) if previous else ""
+            what.append(f"評価 ({before or '未評価'} → {rating_text(record.rating) or '未評価'})")
+        if previous is not None and previous.footnote_id != record.footnote_id:
+            what.append("注記")
+        who = record.history_user.get_username() if record.history_user else "(記録なし)"
+        when = timezone.localtime(record.history_date)
+        told.append(
+            f"{who} さんが {when.month}月{when.day}日 {when:%H:%M} に"
+            f"{'・'.join(what) or '取組状況'}を変更"
+        )
+        previous = record
+    return "、".join(told) or "別の画面で変更"

@@ -719,3 +719,56 @@ def test_history_pages_are_titled_in_japanese(report_2022: Report, viewer_client
         reverse("admin:pledges_chapter_simple_history", args=[chapter.pk, version.history_id])
     )
     assert "過去の版: 第1章 デジタル未来都市" in old.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Concurrent edits: a form opened before a colleague's save cannot undo it
+
+
+def test_a_form_opened_before_a_colleagues_save_is_refused_naming_them(
+    report_2022: Report, editor_client: Client
+):
+    item = assessment(report_2022, "1①")
+    opened = form_data(editor_client.get(change_url(item)))  # rating A, as published
+    colleague = Client()
+    colleague.force_login(staff_user("douryou", roles.EDITOR))
+    assert post_change(colleague, item, rating="D").status_code == 302
+
+    response = editor_client.post(change_url(item), opened)  # the old form, unchanged
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert len(errors) == 1
+    assert errors[0].startswith("保存していません。この画面を開いた後に、douryou さんが ")
+    assert "評価 (A 完了 → D 未着手)を変更しました。" in errors[0]
+    item.refresh_from_db()
+    assert (item.rating, item.revision) == ("D", 1)
+
+
+def test_a_colleagues_note_edit_also_refuses_the_older_form_and_nothing_is_saved(
+    report_2022: Report, editor_client: Client
+):
+    item = assessment(report_2022, "2①")
+    opened = form_data(editor_client.get(change_url(item)))
+    notes_before = list(item.notes.values_list("text", flat=True))
+    colleague = Client()
+    colleague.force_login(staff_user("douryou", roles.EDITOR))
+    assert post_change(colleague, item, **{"notes-0-text": "同僚が直した記述"}).status_code == 302
+
+    opened.update({"rating": "C", "notes-1-text": "古い画面からの記述"})
+    response = editor_client.post(change_url(item), opened)
+    assert response.status_code == 200
+    (error,) = response.context["adminform"].form.non_field_errors()
+    assert "douryou さんが" in error and "取組状況を変更しました" in error
+    item.refresh_from_db()
+    assert item.rating == "B"
+    assert list(item.notes.values_list("text", flat=True)) == [
+        "同僚が直した記述", *notes_before[1:]
+    ]
+
+
+def test_saving_again_after_reloading_works(report_2022: Report, editor_client: Client):
+    item = assessment(report_2022, "1①")
+    assert post_change(editor_client, item, rating="C").status_code == 302
+    assert post_change(editor_client, item, rating="D").status_code == 302
+    item.refresh_from_db()
+    assert (item.rating, item.revision) == ("D", 2)
