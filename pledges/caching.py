@@ -28,7 +28,7 @@ from typing import Literal
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F, Model, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags, quote_etag
@@ -145,10 +145,39 @@ def published_reports(request: HttpRequest) -> list[Report]:
     return request._published_reports
 
 
-def month_from_request(request: HttpRequest, kwargs: dict, report_param: bool) -> str | None:
+def month_from_request(request: HttpRequest, kwargs: dict) -> str | None:
     """The month a public page shows: the URL's ``month``, else ``?report=`` for views that
-    honour it; None for the newest."""
-    return kwargs.get("month") or (request.GET.get("report") if report_param else None)
+    honour it (``only_known_parameters`` has removed it from the others); None for the newest."""
+    return kwargs.get("month") or request.GET.get("report")
+
+
+def only_known_parameters(request: HttpRequest, names: Iterable[str]) -> None:
+    """Strip ``request``'s query down to ``names``, one value each, in a fixed order.
+
+    What a page shows and how it is cached then depend on these alone: a junk parameter can
+    neither end up in the page's links (poisoning what later readers get) nor give each
+    request a key of its own (forcing every request to render).
+    """
+    query = QueryDict(mutable=True)
+    for name in sorted(names):
+        values = request.GET.getlist(name)
+        if values:
+            query[name] = values[-1]  # the one a view's GET.get would have used
+    query._mutable = False
+    request.GET = query
+    request.META["QUERY_STRING"] = query.urlencode()
+
+
+def is_signed_in(request: HttpRequest) -> bool:
+    """A request of a signed-in user, whose pages are never cached nor served from the cache.
+
+    Only a session that exists counts: a made-up session cookie costs one query to look up and
+    is then served from the cache like any anonymous request.
+    """
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated)
 
 
 def page_signature(
@@ -172,30 +201,37 @@ def page_signature(
     return f"{shown.pk}|{','.join(parts)}"
 
 
+REPORT_PARAMETER = ("report",)
+
+
 def cached_page(
     view: Callable[..., HttpResponse] | None = None,
     *,
     depends: Depends = "report",
-    report_param: bool = True,
+    parameters: tuple[str, ...] = REPORT_PARAMETER,
 ) -> Callable[..., HttpResponse]:
     """Decorate a public GET view: cache its 200 responses and answer revalidation with 304.
 
-    Usable as ``@cached_page`` or ``@cached_page(depends="all")``; ``report_param=False`` for
-    views that ignore ``?report=`` (their page is keyed by the newest report even when a stray
-    ``?report=`` names another). The key is the page's
-    signature, the language and the full path with its query string. Requests carrying a
-    session cookie (staff) bypass the cache both ways, so nothing staff-only is ever stored
-    or served from it. Unknown months go straight to the view, which answers 404.
+    Usable as ``@cached_page`` or ``@cached_page(depends="all")``. ``parameters`` are the query
+    parameters the view reads (``?report=`` by default; ``()`` for views that show the newest
+    report whatever is asked): the view sees only those, so the key — the page's signature,
+    the language, the path and those parameters — holds nothing else a request sends. The Host
+    header is not in it: nothing cached may depend on it (absolute links come from
+    ``SITE_URL``). Signed-in users bypass the cache both ways, so nothing staff-only is ever
+    stored or served from it. Unknown months go straight to the view, which answers 404.
     """
     if view is None:
-        return lambda inner: cached_page(inner, depends=depends, report_param=report_param)
+        return lambda inner: cached_page(inner, depends=depends, parameters=parameters)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        only_known_parameters(request, parameters)
+        if is_signed_in(request):
             return view(request, *args, **kwargs)
         signature = page_signature(
-            published_reports(request), month_from_request(request, kwargs, report_param), depends
+            published_reports(request), month_from_request(request, kwargs), depends
         )
         if signature is None:
             return view(request, *args, **kwargs)

@@ -36,7 +36,7 @@ def _download(
 
 
 @require_safe
-@cached_page(report_param=False)
+@cached_page(parameters=())
 def export_xlsx(request: HttpRequest, month: str | None = None) -> HttpResponse:
     """The published report for ``month`` (or the newest) as .xlsx; 404 for a draft."""
     report = published_report(month, request)

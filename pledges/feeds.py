@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -19,6 +20,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import changes
+
+
+def site_url(path: str) -> str:
+    """``path`` as an absolute URL on the configured site."""
+    return settings.SITE_URL + path
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,17 @@ class ReportChangesFeed(Feed):
     # Atom requires an author for the feed (or every entry).
     author_name = _("いるま公約進捗")
 
+    # Every URL in the feed is absolute and made from SITE_URL: Django's Feed would otherwise
+    # take the host from the request, and the cached feed would hand it to every reader.
     def link(self) -> str:
-        return reverse("pledges:changes_latest")
+        return site_url(reverse("pledges:changes_latest"))
+
+    def feed_url(self) -> str:
+        return site_url(reverse("pledges:feed"))
 
     def get_object(self, request: HttpRequest, *args, **kwargs) -> str:
         """The site's absolute overview URL, which the entries' ids are made from."""
-        return request.build_absolute_uri(reverse("pledges:overview"))
+        return site_url(reverse("pledges:overview"))
 
     def items(self, obj: str) -> list[FeedEntry]:
         """Newest report first."""
@@ -87,14 +98,14 @@ class ReportChangesFeed(Feed):
 
     def item_link(self, item: FeedEntry) -> str:
         if item.comparison is None:
-            return item.figures.report.get_absolute_url()
-        return reverse(
+            return site_url(item.figures.report.get_absolute_url())
+        return site_url(reverse(
             "pledges:changes_between",
             kwargs={
                 "before": item.comparison.before.report.month,
                 "after": item.comparison.after.report.month,
             },
-        )
+        ))
 
     def item_guid(self, item: FeedEntry) -> str:
         return item.guid

@@ -241,6 +241,11 @@ def item_queryset(report: Report) -> QuerySet[SubItem]:
     )
 
 
+# What /items/ and /items.csv read from the query: the report, the filters, the table's sort and
+# page (django-tables2's default names). Anything else is dropped before the view sees it.
+ITEM_LIST_PARAMETERS = ("report", "chapter", "rating", "q", "sort", "page")
+
+
 class ItemListView(SingleTableMixin, FilterView):
     """/items/: every sub-item of the report, sortable, filtered by ?chapter= ?rating= ?q=."""
 
@@ -280,11 +285,11 @@ class ItemListView(SingleTableMixin, FilterView):
         return context
 
 
-items = cached_page(ItemListView.as_view())
+items = cached_page(ItemListView.as_view(), parameters=ITEM_LIST_PARAMETERS)
 
 
 @require_safe
-@cached_page
+@cached_page(parameters=ITEM_LIST_PARAMETERS)
 def items_csv(request: HttpRequest) -> HttpResponse:
     """The /items/ rows for the same filters, in the open data's CSV shape (``render_csv``)."""
     report, _reports = chosen_report(request)
@@ -306,7 +311,7 @@ def items_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cached_page(report_param=False)
+@cached_page(parameters=())
 def summary_json(request: HttpRequest, month: str | None = None) -> JsonResponse:
     report = published_report(month, request)
     return JsonResponse(

@@ -73,6 +73,26 @@ else:
     )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 
+
+def site_url_from_env() -> str:
+    """``SITE_URL``: where readers reach the site, e.g. ``https://pledges.example.jp``.
+
+    Absolute links (the Atom feed's) are made from it and never from the request's Host
+    header, which any client may set: a page cached for everyone must not carry one reader's
+    host. In production it defaults to https:// and the first ALLOWED_HOSTS entry.
+    """
+    first = ALLOWED_HOSTS[0] if ALLOWED_HOSTS else ""
+    plain = first and not first.startswith((".", "*"))
+    default = (f"https://{first}" if plain else None) if PRODUCTION else "http://127.0.0.1:8000"
+    url = env_str("SITE_URL", default).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"SITE_URL={url!r}: expected a URL like https://example.jp.")
+    return url
+
+
+SITE_URL = site_url_from_env()
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -344,3 +344,54 @@ def test_a_stray_report_parameter_does_not_pin_the_newest_reports_page(client, r
     assert first["ETag"] != second["ETag"]
     if path.endswith(".json"):
         assert second.json() == client.get(path).json()
+
+
+# -- nothing a request sends changes what another reader gets ---------------------------------
+
+
+def test_a_foreign_host_never_reaches_the_cached_feed(client, report_2022, settings):
+    settings.ALLOWED_HOSTS = ["pledges.example.jp", "localhost"]
+    settings.SITE_URL = "https://pledges.example.jp"
+    poisoned = client.get("/feed/", HTTP_HOST="localhost:6666")
+    later = client.get("/feed/", HTTP_HOST="pledges.example.jp")
+    assert b"localhost" not in poisoned.content
+    assert later.content == poisoned.content
+    assert b'href="https://pledges.example.jp/?report=2022-03"' in later.content
+
+
+def test_junk_parameters_neither_fragment_nor_poison_the_cache(
+    client, report_2022, django_assert_num_queries
+):
+    first = client.get("/items/", {"rating": "C", "utm_source": "<mail>", "x": "1"})
+    assert b"utm_source" not in first.content and b"%3Cmail%3E" not in first.content
+    with django_assert_num_queries(1):  # the versions only: served from the cache
+        again = client.get("/items/", {"x": "2", "rating": "C", "junk": "3"})
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+
+
+def test_a_repeated_known_parameter_counts_once(client, report_2022):
+    response = client.get("/items/?rating=A&rating=C")
+    assert response.context["filter"].form.cleaned_data["rating"] == "C"
+    assert b"rating=A" not in response.content
+
+
+def test_a_made_up_session_cookie_is_served_from_the_cache(
+    client, report_2022, django_assert_num_queries
+):
+    client.get("/chapters/1/")
+    client.cookies["sessionid"] = "made-up-by-a-client-0123456789"
+    # The versions, then the made-up session looked up once and not found; no rendering.
+    with django_assert_num_queries(2):
+        response = client.get("/chapters/1/")
+    assert response.status_code == 200
+
+
+def test_a_signed_in_editor_is_never_served_a_cached_page(
+    client, report_2022, admin_user, django_assert_num_queries
+):
+    client.get("/chapters/1/")
+    client.force_login(admin_user)
+    response = client.get("/chapters/1/")
+    assert response.status_code == 200
+    assert "ETag" not in response

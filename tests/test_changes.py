@@ -356,7 +356,10 @@ def test_changes_api_has_the_same_content_as_the_page(client, revised_2023):
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def test_feed_has_one_entry_per_published_report_summarising_its_changes(client, three_reports):
+def test_feed_has_one_entry_per_published_report_summarising_its_changes(
+    client, three_reports, settings
+):
+    settings.SITE_URL = "https://pledges.example.jp"
     response = client.get("/feed/")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/atom+xml")
@@ -370,14 +373,14 @@ def test_feed_has_one_entry_per_published_report_summarising_its_changes(client,
     ]
     links = [e.find(f"{ATOM}link").get("href") for e in entries]
     assert links == [
-        "http://testserver/changes/2023-03/2024-03/",
-        "http://testserver/changes/2022-03/2023-03/",
-        "http://testserver/?report=2022-03",
+        "https://pledges.example.jp/changes/2023-03/2024-03/",
+        "https://pledges.example.jp/changes/2022-03/2023-03/",
+        "https://pledges.example.jp/?report=2022-03",
     ]
     assert [e.findtext(f"{ATOM}id") for e in entries] == [
-        "http://testserver/?report=2024-03",
-        "http://testserver/?report=2023-03",
-        "http://testserver/?report=2022-03",
+        "https://pledges.example.jp/?report=2024-03",
+        "https://pledges.example.jp/?report=2023-03",
+        "https://pledges.example.jp/?report=2022-03",
     ]
     newest = text_of(entries[0].findtext(f"{ATOM}summary"))
     assert "D 未着手: 0 → 2 (+2)" in newest
