@@ -172,6 +172,7 @@ class ProgressNoteInline(admin.TabularInline):
     model = ProgressNote
     form = ProgressNoteForm
     extra = 1
+    max_num = ProgressNote.MAX_PER_ASSESSMENT
     verbose_name = _("取組状況")
     verbose_name_plural = _("取組状況(上から順に表示されます)")
 

@@ -772,3 +772,14 @@ def test_saving_again_after_reloading_works(report_2022: Report, editor_client: 
     assert post_change(editor_client, item, rating="D").status_code == 302
     item.refresh_from_db()
     assert (item.rating, item.revision) == ("D", 2)
+
+
+def test_a_note_longer_than_its_limit_is_refused_by_the_form(
+    report_2022: Report, editor_client: Client
+):
+    item = assessment(report_2022, "2①")
+    response = post_change(editor_client, item, **{"notes-0-text": "あ" * 1001})
+    assert response.status_code == 200
+    (formset,) = [inline.formset for inline in response.context["inline_admin_formsets"]]
+    assert "1000" in str(formset.errors[0]["text"])
+    assert not ProgressNote.objects.filter(text__startswith="あああ").exists()
