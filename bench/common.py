@@ -58,8 +58,8 @@ def production_env(database_url: str, static_root: str, **extra: str) -> dict[st
         ALLOWED_HOSTS="127.0.0.1,localhost",
         DATABASE_URL=database_url,
         STATIC_ROOT=static_root,
-        # The clients below play the proxy: they send X-Forwarded-Proto: https.
-        TRUST_X_FORWARDED_PROTO="true",
+        # The clients below play the proxy on loopback: they send X-Forwarded-Proto: https.
+        TRUSTED_PROXIES="127.0.0.1",
         LOG_LEVEL="WARNING",
         ACCESS_LOG="false",
         GUNICORN_MAX_REQUESTS="0",
