@@ -120,12 +120,18 @@ def get(url: str, timeout: float = 10) -> tuple[int, bytes]:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int) -> Iterator[str]:
-    """A gunicorn with ``workers`` sync workers on a free loopback port; yields its base URL."""
+def gunicorn(
+    env: dict[str, str], workers: int, log_path: Path | None = None
+) -> Iterator[str]:
+    """A gunicorn with ``workers`` sync workers on a free loopback port; yields its base URL.
+    Its stdout and stderr go to ``log_path`` (kept), else to a temporary file."""
     port = free_port()
     # A file, not a pipe: nobody reads the log while the load runs, and a full pipe would
     # block gunicorn.
-    log = tempfile.NamedTemporaryFile(prefix="pledges-gunicorn-", suffix=".log", mode="w+")
+    log = (
+        open(log_path, "w+") if log_path
+        else tempfile.NamedTemporaryFile(prefix="pledges-gunicorn-", suffix=".log", mode="w+")
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "pledgetracker.wsgi", "--config", "gunicorn.conf.py",
          "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
