@@ -58,8 +58,8 @@ def production_env(database_url: str, static_root: str, **extra: str) -> dict[st
         ALLOWED_HOSTS="127.0.0.1,localhost",
         DATABASE_URL=database_url,
         STATIC_ROOT=static_root,
-        # The clients below play the proxy: they send X-Forwarded-Proto: https.
-        TRUST_X_FORWARDED_PROTO="true",
+        # The clients below play the proxy on loopback: they send X-Forwarded-Proto: https.
+        TRUSTED_PROXIES="127.0.0.1",
         LOG_LEVEL="WARNING",
         ACCESS_LOG="false",
         GUNICORN_MAX_REQUESTS="0",
@@ -120,12 +120,18 @@ def get(url: str, timeout: float = 10) -> tuple[int, bytes]:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int) -> Iterator[str]:
-    """A gunicorn with ``workers`` sync workers on a free loopback port; yields its base URL."""
+def gunicorn(
+    env: dict[str, str], workers: int, log_path: Path | None = None
+) -> Iterator[str]:
+    """A gunicorn with ``workers`` sync workers on a free loopback port; yields its base URL.
+    Its stdout and stderr go to ``log_path`` (kept), else to a temporary file."""
     port = free_port()
     # A file, not a pipe: nobody reads the log while the load runs, and a full pipe would
     # block gunicorn.
-    log = tempfile.NamedTemporaryFile(prefix="pledges-gunicorn-", suffix=".log", mode="w+")
+    log = (
+        open(log_path, "w+") if log_path
+        else tempfile.NamedTemporaryFile(prefix="pledges-gunicorn-", suffix=".log", mode="w+")
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "pledgetracker.wsgi", "--config", "gunicorn.conf.py",
          "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],

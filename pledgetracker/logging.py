@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is kept.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def configure(config: dict) -> None:
+    """Django's ``LOGGING_CONFIG``: ``dictConfig`` as usual, and Python warnings (a library's
+    deprecation, WhiteNoise missing a directory) logged like any message instead of printed to
+    stderr as two raw lines."""
+    logging.captureWarnings(True)
+    logging.config.dictConfig(config)
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,7 +24,9 @@ class JsonFormatter(logging.Formatter):
 
     Django's request loggers pass ``status_code`` and ``request``: they become ``status``,
     ``method`` and ``path``. Other ``extra`` values are kept when JSON can hold them, else their
-    ``str``. Exceptions go into ``exception`` as the formatted traceback.
+    ``str``. Exceptions go into ``exception`` as the formatted traceback, ``stack_info`` into
+    ``stack``: a line never breaks, so collectors need no multi-line rules. gunicorn's logs use
+    it too (pledgetracker/gunicorn_logging.py).
     """
 
     def format(self, record: logging.LogRecord) -> str:
@@ -37,6 +48,8 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value if _is_json(value) else str(value)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
 
 

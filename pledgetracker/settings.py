@@ -8,6 +8,7 @@ helper that fails loudly on a malformed value instead of silently falling back.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -109,7 +110,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a load balancer's probe must not depend on the Host header, HTTPS or the database.
+    # Before anything reads the scheme or the client's address: X-Forwarded-* headers are
+    # dropped unless the request came from one of TRUSTED_PROXIES.
+    "pledgetracker.middleware.TrustedProxyMiddleware",
+    # A load balancer's probe must not depend on the Host header, HTTPS or the database.
     "pledgetracker.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -217,13 +221,21 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
-# Opt-in: only behind a proxy that sets X-Forwarded-Proto itself (and strips the client's),
-# otherwise anyone could claim HTTPS.
-if env_bool("TRUST_X_FORWARDED_PROTO", False):
+# Addresses (or networks) of the front server, e.g. TRUSTED_PROXIES=127.0.0.1,::1 with nginx on
+# the same machine. Only requests from these may say which scheme and client address they carry
+# (X-Forwarded-Proto/-For); TrustedProxyMiddleware drops those headers from anyone else, so a
+# client connecting directly can neither claim HTTPS nor choose the address it is throttled by.
+# Empty (the default) trusts nobody.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from None
+if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# How many proxies in front of the app append to X-Forwarded-For; 0 means clients connect
-# directly. Used to find the client's address for login throttling.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp 4): no inline script or style anywhere, admin included —
@@ -243,15 +255,21 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one username from one
-# address, that pair gets 429 until the cool-off ends; a success resets the count.
+# Login throttling (django-axes): an address gets 429 until the cool-off ends after
+# LOGIN_FAILURES_PER_USER failed logins for one username, or LOGIN_FAILURES_PER_ADDRESS failed
+# logins across usernames (guessing many accounts). A success resets its username's count.
 AUTHENTICATION_BACKENDS = [
     "pledgetracker.security.AxesRequestBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# django-axes compares its largest count with one limit; the handler scales the per-address
+# count to that limit so that each combination locks at its own threshold.
+AXES_HANDLER = "pledgetracker.security.AxesPerCombinationHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USER
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "pledgetracker.security.client_ip"
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
@@ -293,6 +311,7 @@ PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 60 * 60 * 24)
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: expected json or plain.")
+LOGGING_CONFIG = "pledgetracker.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

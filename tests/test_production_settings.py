@@ -9,8 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -60,10 +64,16 @@ def test_production_turns_debug_off_and_hardens_cookies_and_https():
     assert values == "False True True True 31536000 None"
 
 
-def test_proxy_header_is_trusted_only_when_asked():
+def test_proxy_header_is_trusted_only_when_proxies_are_configured():
     assert settings_value(
-        "settings.SECURE_PROXY_SSL_HEADER", TRUST_X_FORWARDED_PROTO="true"
-    ) == "('HTTP_X_FORWARDED_PROTO', 'https')"
+        "settings.SECURE_PROXY_SSL_HEADER, settings.TRUSTED_PROXIES",
+        TRUSTED_PROXIES="127.0.0.1, ::1",
+    ) == "('HTTP_X_FORWARDED_PROTO', 'https') ['127.0.0.1', '::1']"
+
+
+def test_deploy_checks_pass_behind_a_proxy():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", TRUSTED_PROXIES="127.0.0.1")
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_production_cache_is_the_shared_database_table_unless_configured():
@@ -89,6 +99,7 @@ def test_admin_url_is_configurable():
         ({"ADMIN_URL": "/admin"}, "ADMIN_URL='/admin'"),
         ({"CACHE_URL": "memcached://x"}, "CACHE_URL='memcached://x'"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT='xml'"),
+        ({"TRUSTED_PROXIES": "127.0.0.1,nginx"}, "TRUSTED_PROXIES: 'nginx'"),
     ],
 )
 def test_refuses_to_start_on_a_bad_value_and_names_it(env, message):
@@ -138,43 +149,93 @@ def test_production_logs_are_json_on_stdout():
     assert entry["level"] == "WARNING"
 
 
-def test_gunicorn_access_log_is_json_on_stdout(tmp_path):
-    """gunicorn with the repository's gunicorn.conf.py, as deployed: one JSON line per request."""
-    import socket
-    import time
-    import urllib.request
+def test_python_warnings_are_json_log_lines_too():
+    result = manage("shell", "-c", "import warnings; warnings.warn('古い設定です')")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    entry = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (entry["logger"], entry["level"]) == ("py.warnings", "WARNING")
+    assert "UserWarning: 古い設定です" in entry["message"]
 
+
+def test_every_line_gunicorn_and_the_app_write_is_a_json_object(tmp_path):
+    """gunicorn with the repository's gunicorn.conf.py, as deployed, through start-up, requests,
+    a 404, a 500 inside Django, an exception gunicorn catches, a worker timeout and shutdown."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     environment = {
-        **os.environ, "DJANGO_ENV": "production", "SECRET_KEY": SECRET,
-        "ALLOWED_HOSTS": "127.0.0.1", "PORT": str(port), "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": "1", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        key: value for key, value in os.environ.items() if not key.startswith(("LOG_", "HOST"))
     }
+    # The database is never migrated: the home page's first query fails inside Django.
+    environment.update(
+        DJANGO_ENV="production", SECRET_KEY=SECRET, ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false", PORT=str(port), WEB_CONCURRENCY="1",
+        GUNICORN_TIMEOUT="3", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+    )
+    collected = manage("collectstatic", "--noinput", "-v0", STATIC_ROOT=str(tmp_path / "static"))
+    assert collected.returncode == 0, collected.stderr
+    environment["STATIC_ROOT"] = str(tmp_path / "static")
+    base = f"http://127.0.0.1:{port}"
     log = tmp_path / "out.log"
-    body = b""
     with log.open("w") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "pledgetracker.wsgi"], cwd=ROOT, env=environment,
-            stdout=output, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "gunicorn", "tests.misbehaving_wsgi:application"],
+            cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
         )
         try:
-            for _ in range(100):
-                try:
-                    request = urllib.request.Request(
-                        f"http://127.0.0.1:{port}/healthz", headers={"User-Agent": 'say "hi"'}
-                    )
-                    body = urllib.request.urlopen(request, timeout=2).read()
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            assert body == b"ok"
+            assert wait_for_health(base) == 200
+            assert fetch(f"{base}/healthz", agent='say "hi"') == 200
+            assert fetch(f"{base}/no-such-page/") == 404
+            assert fetch(f"{base}/") == 500
+            assert fetch(f"{base}/raise-in-worker") == 500
+            with pytest.raises(OSError):
+                fetch(f"{base}/hang-past-the-timeout", timeout=1)
+            # The arbiter kills the hung worker after GUNICORN_TIMEOUT and boots another.
+            time.sleep(4)
+            assert wait_for_health(base) == 200
         finally:
             server.terminate()
             server.wait(timeout=30)
-    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    entries = []
+    for line in lines:
+        entry = json.loads(line)
+        assert isinstance(entry, dict), line
+        entries.append(entry)
+    messages = [entry["message"] for entry in entries]
+    assert any(message.startswith("Starting gunicorn") for message in messages)
+    assert any(message.startswith("Booting worker") for message in messages)
+    assert any("WORKER TIMEOUT" in message for message in messages)
     access = [entry for entry in entries if entry["logger"] == "gunicorn.access"]
-    assert access and access[-1]["path"] == "/healthz"
-    assert access[-1]["status"] == 200
-    assert access[-1]["agent"] == 'say "hi"'
+    healthz = next(entry for entry in access if entry["agent"] == 'say "hi"')
+    assert (healthz["path"], healthz["status"], healthz["method"]) == ("/healthz", 200, "GET")
+    assert {"path": "/no-such-page/", "status": 404} in [
+        {"path": entry["path"], "status": entry["status"]} for entry in access
+    ]
+    tracebacks = [entry for entry in entries if "exception" in entry]
+    assert any(
+        entry["logger"] == "django.request" and entry["path"] == "/" for entry in tracebacks
+    )
+    assert any(
+        entry["logger"] == "gunicorn.error" and "raised outside Django" in entry["exception"]
+        for entry in tracebacks
+    )
+
+
+def fetch(url: str, agent: str = "test", timeout: float = 10) -> int:
+    request = urllib.request.Request(url, headers={"User-Agent": agent})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def wait_for_health(base: str) -> int:
+    for _ in range(150):
+        try:
+            return fetch(f"{base}/healthz", timeout=2)
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("gunicorn did not answer /healthz within 30 s")
