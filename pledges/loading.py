@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.apps import apps
-from django.db import connection, router, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
@@ -361,22 +361,29 @@ def _delete_report(report: Report, *, user, reason: str, when: datetime) -> None
 def _record_deletions(
     model: type[Model], rows: QuerySet, *, user, reason: str, when: datetime, using: str
 ) -> None:
-    """Bulk-insert a "-" historical row for each of ``rows``, as its post_delete would have.
+    """Insert a "-" historical row for each of ``rows``, as its post_delete would have.
 
-    simple-history's ``bulk_history_create`` writes only "+" and "~" rows, hence this. The
-    rows are read as plain values: model instances would only be taken apart again.
+    simple-history's ``bulk_history_create`` writes only "+" and "~" rows, hence this. One
+    ``INSERT … SELECT``: the rows are copied inside the database, while the write lock is
+    held, instead of passing through ~40,000 Python objects (seconds at 10,000 sub-items).
     """
     historical = model.history.model
-    fields = [field.attname for field in historical.tracked_fields]
-    historical.objects.using(using).bulk_create(
-        [
-            historical(
-                history_date=when,
-                history_type="-",
-                history_user=user,
-                history_change_reason=reason,
-                **values,
-            )
-            for values in rows.order_by("pk").values(*fields).iterator(chunk_size=2000)
-        ]
-    )
+    meta = historical._meta
+    database = connections[using]
+    quote = database.ops.quote_name
+    copied = [field.attname for field in historical.tracked_fields]
+    select, params = rows.order_by("pk").values(*copied).query.sql_with_params()
+    stamped = {
+        "history_date": meta.get_field("history_date").get_db_prep_save(when, database),
+        "history_type": "-",
+        "history_user": user.pk if user is not None else None,
+        "history_change_reason": reason,
+    }
+    into = [meta.get_field(name).column for name in [*copied, *stamped]]
+    with database.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, into))}) "
+            f"SELECT {', '.join('deleted.' + quote(name) for name in copied)}, "
+            f"{', '.join(['%s'] * len(stamped))} FROM ({select}) deleted",
+            [*stamped.values(), *params],
+        )

@@ -134,6 +134,8 @@ def test_replace_records_each_deleted_row_in_history_with_the_user_and_reason(
         replace=True,
         user=importer,
     )
+    # The deletions and the new report's rows carry the one time of the import.
+    replaced_at = Report.history.get(history_type="+", source_name="edited.txt").history_date
     for model, ids in old.items():
         if model is StatedTotal:  # keeps no history
             continue
@@ -142,6 +144,7 @@ def test_replace_records_each_deleted_row_in_history_with_the_user_and_reason(
         assert {(row.history_user, row.history_change_reason) for row in deleted} == {
             (importer, "import edited.txt")
         }, model
+        assert {row.history_date for row in deleted} == {replaced_at}, model
     # The deleted values are kept, as a per-row delete would have kept them.
     note = ProgressNote.history.get(history_type="-", text=EDITED_NOTE[0][1:])
     assert note.assessment_id in old[Assessment]
