@@ -46,23 +46,40 @@ _CIRCLED_POSITION = {char: index for index, char in enumerate(CIRCLED_NUMBERS, s
 ERAS = {"令和": 2018, "平成": 1988}
 
 _TITLE_MONTH = re.compile(r"【(?P<era>令和|平成)(?P<year>元|\d{1,2})年(?P<month>\d{1,2})月現在】")
-_CHAPTER = re.compile(r"^第(?P<number>\d+)章[ \u3000]*(?P<title>.*)$")
+# Chapter and pledge numbers and counts are bounded in length: Python refuses to turn more than
+# 4,300 digits into an int, and no real table needs more than a few.
+_CHAPTER = re.compile(r"^第(?P<number>\d{1,6})章[ \u3000]*(?P<title>.*)$")
 _PLEDGE = re.compile(
-    r"^(?P<number>\d+)[:：][ \u3000]*【(?P<field>[^】]+)】[ \u3000]*(?P<title>.*)$"
+    r"^(?P<number>\d{1,6})[:：][ \u3000]*【(?P<field>[^】]+)】[ \u3000]*(?P<title>.*)$"
 )
 _LEGEND = re.compile(r"^[-‐－・][ \u3000]*(?P<code>\S+)[ \u3000]+(?P<label>\S+)$")
 _FOOTNOTE_MARKER = re.compile(r"※\d+")
 _FOOTNOTE = re.compile(r"^(?P<marker>※\d+)[：:][ \u3000]*(?P<text>.*)$")
 _RATING = re.compile(r"^(?P<code>\S+)[ \u3000]+(?P<label>\S+)$")
 _PERCENT = re.compile(r"^(?P<value>\d{1,3}(?:\.\d+)?)[%％]$")
-_COUNT = re.compile(r"^\d+$")
+_COUNT = re.compile(r"^\d{1,9}$")
 # A note starts at a bullet that opens the field or follows white space; a bullet inside a
 # phrase (自治体DX・行政改革) is part of the note's text.
 _NOTE_SPLIT = re.compile(r"\s+(?=・)")
 
 
+# How much of an offending value an error message quotes: enough to find it in the file, while a
+# 20 MB cell still makes a one-line message.
+QUOTED_VALUE_LENGTH = 40
+
+
+def quoted(value: str) -> str:
+    """``value`` in quotes, or its first characters, ``…`` and its length when it is long."""
+    if len(value) <= QUOTED_VALUE_LENGTH:
+        return repr(value)
+    return f"{value[:QUOTED_VALUE_LENGTH]!r}… ({len(value):,} characters)"
+
+
 class ParseError(ValueError):
-    """The text is not a progress table; says where, what was found and what was expected."""
+    """The text is not a progress table; says where, what was found and what was expected.
+
+    ``value`` keeps the whole offending text; messages quote only its start (``quoted``).
+    """
 
     def __init__(self, line: int, message: str, *, value: str | None = None) -> None:
         self.line = line
@@ -78,7 +95,7 @@ class ParseError(ValueError):
         """The message with the offending value, without the line."""
         if self.value is None:
             return self.message
-        return f"{self.message} (found {self.value!r})"
+        return f"{self.message} (found {quoted(self.value)})"
 
     def located(self, source: str) -> str:
         """``FILE:LINE: message``, the way compilers report errors."""

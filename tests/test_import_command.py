@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from pledges.management.commands import import_progress
 from pledges.models import Assessment, Report, SubItem
 
 from .conftest import REAL_2022
@@ -63,9 +64,41 @@ def test_an_invalid_file_fails_with_file_and_line(tmp_path: Path, real_text: str
     assert Report.objects.count() == 0
 
 
+def test_a_refused_huge_value_is_quoted_by_its_start_and_length(tmp_path: Path, real_text: str):
+    huge = tmp_path / "huge-title.txt"
+    title = "長" * 1_000_000
+    huge.write_text(real_text.replace("①企業誘致戦略の策定", f"①{title}"), encoding="utf-8")
+    with pytest.raises(CommandError) as caught:
+        run(str(huge))
+    assert str(caught.value).startswith(f"{huge}:21: SubItem.title (項目名) is 1,000,000 ")
+    assert str(caught.value).endswith(f"(found '{'長' * 40}'… (1,000,000 characters))")
+    assert len(str(caught.value)) < 250
+
+
 def test_a_missing_file_is_a_clear_error(tmp_path: Path):
     with pytest.raises(CommandError, match="cannot read"):
         run(str(tmp_path / "nope.txt"))
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path):
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as file:
+        file.truncate(import_progress.MAX_FILE_BYTES + 1)  # sparse: nothing written to disk
+    with pytest.raises(CommandError) as caught:
+        run(str(huge))
+    assert str(caught.value) == (
+        f"{huge}: larger than 20 MB, far more than a progress table; nothing imported"
+    )
+    assert Report.objects.count() == 0
+
+
+def test_a_file_of_exactly_the_limit_is_imported_one_byte_more_is_not(monkeypatch):
+    size = REAL_2022.stat().st_size
+    monkeypatch.setattr(import_progress, "MAX_FILE_BYTES", size - 1)
+    with pytest.raises(CommandError, match="nothing imported"):
+        run(str(REAL_2022))
+    monkeypatch.setattr(import_progress, "MAX_FILE_BYTES", size)
+    assert "2022-03: imported" in run(str(REAL_2022))
 
 
 def test_if_empty_imports_only_into_an_empty_database():

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
 from django.apps import apps
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models.deletion import Collector
+from django.test.utils import CaptureQueriesContext
 
 from pledges import loading, table_format
 from pledges.models import (
@@ -131,6 +134,8 @@ def test_replace_records_each_deleted_row_in_history_with_the_user_and_reason(
         replace=True,
         user=importer,
     )
+    # The deletions and the new report's rows carry the one time of the import.
+    replaced_at = Report.history.get(history_type="+", source_name="edited.txt").history_date
     for model, ids in old.items():
         if model is StatedTotal:  # keeps no history
             continue
@@ -139,6 +144,7 @@ def test_replace_records_each_deleted_row_in_history_with_the_user_and_reason(
         assert {(row.history_user, row.history_change_reason) for row in deleted} == {
             (importer, "import edited.txt")
         }, model
+        assert {row.history_date for row in deleted} == {replaced_at}, model
     # The deleted values are kept, as a per-row delete would have kept them.
     note = ProgressNote.history.get(history_type="-", text=EDITED_NOTE[0][1:])
     assert note.assessment_id in old[Assessment]
@@ -195,11 +201,61 @@ def test_a_replaced_month_shows_the_new_file_on_the_next_request(
     assert other_again.status_code == 200
 
 
+@contextmanager
+def no_transaction_nor_write() -> Iterator[None]:
+    """Asserts that the block opens no transaction (so takes no write lock) and writes nothing.
+
+    Tests run inside a transaction, so a nested ``atomic()`` would show as a SAVEPOINT.
+    """
+    with CaptureQueriesContext(connection) as captured:
+        yield
+    statements = [query["sql"].lstrip().split(None, 1)[0].upper() for query in captured]
+    assert statements, "nothing was read"
+    assert set(statements) <= {"SELECT"}, statements
+
+
 def test_dry_run_writes_nothing(real_bytes):
     before = row_counts()
-    result = loading.load_file(real_bytes, dry_run=True)
+    with no_transaction_nor_write():
+        result = loading.load_file(real_bytes, dry_run=True)
     assert (result.action, result.dry_run, result.sub_items) == ("created", True, 60)
+    assert result.write_seconds == 0
     assert row_counts() == before
+
+
+def test_dry_run_of_a_replacement_reads_only(report_2022, real_text):
+    before = row_counts()
+    edited = real_text.replace(*EDITED_NOTE).encode()
+    with no_transaction_nor_write():
+        result = loading.load_file(edited, dry_run=True, replace=True)
+    assert (result.action, result.dry_run) == ("replaced", True)
+    assert row_counts() == before
+
+
+def test_dry_run_refuses_what_an_import_refuses_by_reading_only(report_2022, real_text):
+    with no_transaction_nor_write(), pytest.raises(loading.LoadError, match="already exists"):
+        loading.load_file(real_text.replace(*EDITED_NOTE).encode(), dry_run=True)
+    too_long = real_text.replace("①企業誘致戦略の策定", "①" + "長" * 400)
+    with no_transaction_nor_write(), pytest.raises(table_format.ParseError, match="at most 300"):
+        loading.load_file(too_long.encode(), dry_run=True, replace=True)
+
+
+def test_dry_run_recognises_the_same_file(report_2022, real_bytes):
+    with no_transaction_nor_write():
+        result = loading.load_file(real_bytes, dry_run=True)
+    assert result.action == "unchanged"
+
+
+def test_same_file_and_refusals_take_no_write_lock(report_2022, real_bytes, real_text):
+    with no_transaction_nor_write():
+        assert loading.load_file(real_bytes).action == "unchanged"
+    with no_transaction_nor_write(), pytest.raises(loading.LoadError):
+        loading.load_file(real_text.replace(*EDITED_NOTE).encode())
+
+
+def test_an_import_says_how_long_it_held_the_write_lock(real_bytes):
+    result = loading.load_file(real_bytes)
+    assert 0 < result.write_seconds < 60
 
 
 def test_a_parse_error_writes_nothing(real_text):
@@ -253,7 +309,45 @@ def test_text_longer_than_its_column_is_refused_before_writing(real_text):
     assert set(row_counts().values()) == {0}
 
 
-def test_a_very_long_file_name_is_accepted(real_bytes):
-    result = loading.load_file(real_bytes, source_name="入間市" * 80 + ".txt")
+@pytest.mark.parametrize(
+    ("model", "field_name", "old", "line_start"),
+    [
+        (ProgressNote, "text", EDITED_NOTE[0], "①デジタル未来都市推進部門の設置"),
+        (SubItem, "content", "①企業誘致戦略の策定\t", "①企業誘致戦略の策定"),
+        (Footnote, "text", "※1：", "※1："),
+    ],
+    ids=["note", "content", "footnote"],
+)
+def test_every_text_is_checked_against_its_fields_max_length(
+    monkeypatch, real_text, model, field_name, old, line_start
+):
+    # TextFields have no max_length yet; whatever limit a model declares applies to the import.
+    monkeypatch.setattr(model._meta.get_field(field_name), "max_length", 500)
+    text = real_text.replace(old, old + "長" * 500, 1)
+    with pytest.raises(table_format.ParseError) as caught:
+        loading.load_file(text.encode())
+    lines = enumerate(real_text.split("\n"), start=1)
+    assert caught.value.line == next(n for n, line in lines if line.startswith(line_start))
+    assert f"{model.__name__}.{field_name}" in caught.value.message
+    assert "at most 500 fit" in caught.value.message
+    assert set(row_counts().values()) == {0}
+
+
+# 298 characters: longer than every column the name is written to.
+LONG_FILE_NAME = "入間市公約進捗" * 42 + ".txt"
+
+
+def test_a_very_long_file_name_is_cut_to_fit_its_columns(real_bytes, real_text, django_user_model):
+    assert len(LONG_FILE_NAME) > 255
+    result = loading.load_file(real_bytes, source_name=LONG_FILE_NAME)
     assert result.action == "created"
-    assert len(Report.history.get().history_change_reason) == 100
+    report = Report.objects.get()
+    assert len(report.source_name) == 255 and report.source_name.endswith("…")
+    reason = Report.history.get().history_change_reason
+    assert reason.startswith("import 入間市公約進捗") and len(reason) == 100
+    # And when replacing: the "-" rows of the old report carry the same reason.
+    loading.load_file(
+        real_text.replace(*EDITED_NOTE).encode(), source_name=LONG_FILE_NAME, replace=True
+    )
+    reasons = set(SubItem.history.values_list("history_change_reason", flat=True))
+    assert {len(reason) for reason in reasons} == {100}

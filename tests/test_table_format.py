@@ -294,6 +294,32 @@ class TestRefusals:
         assert error.value == "何かの説明文"
 
 
+    def test_a_huge_value_is_quoted_by_its_start_and_length_only(self, real_text):
+        number = line_number(real_text, "第3章")
+        huge = "説明" * 5_000_000  # 10 million characters, a 30 MB line
+        error = self.refuse(with_line(real_text, number, f"第3章 価値を生み出す行政改革\n{huge}"))
+        assert error.value == huge
+        assert str(error).endswith(f" (found '{'説明' * 20}'… (10,000,000 characters))")
+        assert len(error.located("table.txt")) < 200
+
+    def test_a_short_value_is_quoted_whole(self):
+        assert ParseError(3, "bad", value="x" * 40).detail == f"bad (found '{'x' * 40}')"
+
+    @pytest.mark.parametrize(
+        ("old", "new"),
+        [("第2章", "第" + "2" * 5000 + "章"), ("\n2:【", "\n" + "2" * 5000 + ":【")],
+        ids=["chapter", "pledge"],
+    )
+    def test_rejects_a_number_with_thousands_of_digits(self, real_text, old, new):
+        error = self.refuse(real_text.replace(old, new, 1))
+        assert error.line == line_number(real_text, old.strip("\n"))
+        assert len(str(error)) < 300
+
+    def test_rejects_a_count_with_thousands_of_digits(self, real_text):
+        number = line_number(real_text, "13.33%")
+        error = self.refuse(real_text.replace("\tA 完了\t8", "\tA 完了\t" + "8" * 5000))
+        assert (error.line, error.message) == (number, "count must be a whole number")
+
 class TestWriting:
     def test_round_trip_gives_the_same_lines(self, real_text, real_table):
         def significant(text: str) -> list[str]:

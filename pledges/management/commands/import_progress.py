@@ -10,6 +10,10 @@ from pledges.loading import LoadError, LoadResult, load_file
 from pledges.models import Rating, Report
 from pledges.table_format import ParseError
 
+# The real table is 36 KB, a generated one of 10,000 sub-items 1.8 MB (100,000: 18.8 MB);
+# anything larger is not a progress table, and is refused before it is read into memory.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
 
 class Command(BaseCommand):
     help = (
@@ -42,10 +46,7 @@ class Command(BaseCommand):
             self.stdout.write("The database already holds a report; nothing imported.")
             return
         source = Path(path)
-        try:
-            data = source.read_bytes()
-        except OSError as error:
-            raise CommandError(f"{path}: cannot read: {error.strerror}") from None
+        data = read_bounded(source)
         try:
             result = load_file(data, source_name=source.name, replace=replace, dry_run=dry_run)
         except ParseError as error:
@@ -75,3 +76,23 @@ class Command(BaseCommand):
                 "database's); --replace restores the file as published."
             )
         return self.style.SUCCESS(line) if result.changed else self.style.WARNING(line)
+
+
+def read_bounded(source: Path) -> bytes:
+    """The file's bytes; CommandError when it cannot be read or exceeds MAX_FILE_BYTES, which
+    is checked before reading."""
+    too_large = (
+        f"{source}: larger than {MAX_FILE_BYTES // 2**20} MB, far more than a progress table; "
+        "nothing imported"
+    )
+    try:
+        if source.stat().st_size > MAX_FILE_BYTES:
+            raise CommandError(too_large)
+        with source.open("rb") as file:
+            # Bounded even when the size said otherwise (a pipe, a file still being written).
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise CommandError(f"{source}: cannot read: {error.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CommandError(too_large)
+    return data
