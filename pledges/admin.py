@@ -33,14 +33,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
-from . import caching, editing, publishing
+from . import caching, editing, publishing, ratings
 from .models import (
     Assessment,
     Chapter,
     Footnote,
     Pledge,
     ProgressNote,
-    Rating,
     Report,
     StatedTotal,
     SubItem,
@@ -121,20 +120,20 @@ class ChapterFilter(admin.SimpleListFilter):
 
 
 class RatingFilter(admin.SimpleListFilter):
-    """A–D, plus 未評価 (only drafts may have it)."""
+    """The levels of the scale, plus 未評価 (only drafts may have it)."""
 
     title = _("評価")
     parameter_name = "rating"
     UNRATED = "none"
 
     def lookups(self, request, model_admin):
-        return [*((code, f"{code} {label}") for code, label in Rating.choices),
+        return [*((level.code, level.text) for level in ratings.IRUMA),
                 (self.UNRATED, _("未評価"))]
 
     def queryset(self, request, queryset):
         if self.value() == self.UNRATED:
             return queryset.filter(rating="")
-        if self.value() in Rating.values:
+        if self.value() in ratings.IRUMA:
             return queryset.filter(rating=self.value())
         return queryset
 
@@ -185,6 +184,11 @@ class AssessmentForm(forms.ModelForm):
     """
 
     opened_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The levels come from the report's scale (set in __init__), as radio buttons in a row.
+    rating = forms.ChoiceField(
+        label=_("評価"), required=False,
+        widget=forms.RadioSelect(attrs={"class": "radiolist inline"}),
+    )
 
     class Meta:
         model = Assessment
@@ -198,7 +202,7 @@ class AssessmentForm(forms.ModelForm):
         report = self.instance.sub_item.pledge.chapter.report
         if "rating" in self.fields:
             # "A 完了" rather than the bare label; blank only where it is allowed (drafts).
-            choices = [(code, f"{code} {label}") for code, label in Rating.choices]
+            choices = [(level.code, level.text) for level in report.scale]
             if not report.is_published:
                 choices.insert(0, ("", gettext("未評価")))
             self.fields["rating"].choices = choices
@@ -262,8 +266,7 @@ class AssessmentAdmin(HistoryAdmin):
         "sub_item__pledge__field", "sub_item__pledge__chapter__title", "notes__text",
     )
     search_help_text = _("項目名・内容・公約名・章名・取組状況から探します。")
-    actions = tuple(set_rating_action(code, label) for code, label in Rating.choices)
-    radio_fields: ClassVar = {"rating": admin.HORIZONTAL}
+    actions = tuple(set_rating_action(level.code, level.label) for level in ratings.IRUMA)
     readonly_fields = ("report_month", "chapter_title", "pledge_title", "sub_item_title",
                        "sub_item_content", "updated_at")
     fieldsets = (
@@ -321,7 +324,7 @@ class AssessmentAdmin(HistoryAdmin):
 
     @admin.display(description=_("評価"), ordering="rating")
     def rating_code(self, obj: Assessment) -> str:
-        return f"{obj.rating} {obj.get_rating_display()}" if obj.rating else gettext("未評価")
+        return obj.report.scale.text(obj.rating) or gettext("未評価")
 
     @admin.display(description=_("注記"), ordering="footnote__marker")
     def footnote_marker(self, obj: Assessment) -> str:
@@ -364,7 +367,7 @@ class AssessmentAdmin(HistoryAdmin):
                 "%(count)d件の評価を「%(rating)s」にしました。",
                 "%(count)d件の評価を「%(rating)s」にしました。",
                 len(changed),
-            ) % {"count": len(changed), "rating": f"{code} {Rating(code).label}"},
+            ) % {"count": len(changed), "rating": ratings.IRUMA.text(code)},
             messages.SUCCESS,
         )
 
@@ -745,7 +748,7 @@ class SubItemAdmin(StructureAdmin):
     @admin.display(description=_("評価"))
     def rating(self, obj: SubItem) -> str:
         assessment = getattr(obj, "assessment", None)
-        return assessment.get_rating_display() if assessment else ""
+        return obj.pledge.chapter.report.scale.label(assessment.rating) if assessment else ""
 
     @admin.display(description=_("評価と取組状況"))
     def assessment_link(self, obj: SubItem) -> str:

@@ -24,20 +24,13 @@ from functools import cached_property
 from django.urls import reverse
 
 from . import stats
-from .models import Rating, Report, SubItem
+from .models import Report, SubItem
+from .ratings import Level, Scale
 from .stats import Breakdown
-from .table_format import RATING_LABELS, circled_number
+from .table_format import circled_number
 
 # (chapter number, pledge number, position): how a sub-item is recognised in another report.
 Key = tuple[int, int, int]
-
-# Higher is further along; a blank rating (drafts only) has no rank and never counts as a move.
-RANK: dict[str, int] = {
-    Rating.NOT_STARTED: 0,
-    Rating.STARTED: 1,
-    Rating.IN_PROGRESS: 2,
-    Rating.COMPLETED: 3,
-}
 
 # Groups of an ItemChange, in the order the pages show them.
 COMPLETED = "completed"  # reached 完了 from any other rating
@@ -84,12 +77,19 @@ class ReportFigures:
 
 @dataclass(frozen=True)
 class RatingDelta:
-    """One rating's count in two reports."""
+    """One level's count in two reports."""
 
-    code: str
-    label: str
+    level: Level
     before: int
     after: int
+
+    @property
+    def code(self) -> str:
+        return self.level.code
+
+    @property
+    def label(self) -> str:
+        return self.level.label
 
     @property
     def difference(self) -> int:
@@ -111,22 +111,22 @@ class RatingDelta:
 
 def rating_deltas(before: Breakdown, after: Breakdown) -> tuple[RatingDelta, ...]:
     return tuple(
-        RatingDelta(b.code, b.label, b.count, a.count)
+        RatingDelta(b.level, b.count, a.count)
         for b, a in zip(before.ratings, after.ratings, strict=True)
     )
 
 
 def published_figures(reports: Iterable[Report] | None = None) -> list[ReportFigures]:
-    """Published reports (all, or those of ``reports``), oldest first, with counts: one query."""
+    """Published reports (all, or those of ``reports``), oldest first, with counts, each on its
+    own scale: two queries (the reports, then their counts per rating)."""
     queryset = Report.objects.published()
     if reports is not None:
         queryset = queryset.filter(pk__in=[report.pk for report in reports])
-    annotated = queryset.annotate(
-        **stats.rating_count_annotations("chapters__pledges__sub_items__assessment")
-    ).order_by("as_of")
+    chosen = list(queryset.order_by("as_of"))
+    counts = stats.counts_by_report(chosen)
     return [
-        ReportFigures(report, Breakdown.from_counts(stats.counts_from(report), report.total))
-        for report in annotated
+        ReportFigures(report, Breakdown.from_counts(counts[report.pk], report.total, report.scale))
+        for report in chosen
     ]
 
 
@@ -146,6 +146,7 @@ class ItemState:
     title: str
     rating: str
     notes: tuple[str, ...]
+    scale: Scale = field(compare=False, repr=False)
 
     @property
     def key(self) -> Key:
@@ -157,8 +158,8 @@ class ItemState:
         return f"{self.pledge}{circled_number(self.position)}"
 
     @property
-    def rating_label(self) -> str:
-        return RATING_LABELS.get(self.rating, "")
+    def level(self) -> Level | None:
+        return self.scale.level(self.rating)
 
     @property
     def url(self) -> str:
@@ -178,6 +179,7 @@ def item_states(
     if not reports:
         return by_report
     months = {report.pk: report.month for report in reports}
+    scales = {report.pk: report.scale for report in reports}
     sub_items = SubItem.objects.filter(pledge__chapter__report__in=list(months))
     if pledge is not None:
         sub_items = sub_items.filter(pledge__number=pledge)
@@ -205,6 +207,7 @@ def item_states(
             pledge_title=pledge_title,
             title=title,
             rating=rating or "",
+            scale=scales[report_id],
             notes=tuple(notes),
         )
         by_report[report_id][state.key] = state
@@ -217,13 +220,17 @@ def new_notes_of(before: ItemState | None, after: ItemState) -> tuple[str, ...]:
     return tuple(note for note in after.notes if note not in known)
 
 
-def movement(before: str, after: str) -> str:
-    """COMPLETED, FORWARD, BACK or UNCHANGED for a rating going from ``before`` to ``after``."""
-    if before == after or before not in RANK or after not in RANK:
+def movement(before: str, after: str, scale: Scale) -> str:
+    """COMPLETED, FORWARD, BACK or UNCHANGED for a rating going from ``before`` to ``after``.
+
+    A blank rating (drafts only) has no progress and never counts as a move.
+    """
+    progress_before, progress_after = scale.progress(before), scale.progress(after)
+    if before == after or progress_before is None or progress_after is None:
         return UNCHANGED
-    if after == Rating.COMPLETED:
+    if after == scale.best.code:
         return COMPLETED
-    return FORWARD if RANK[after] > RANK[before] else BACK
+    return FORWARD if progress_after > progress_before else BACK
 
 
 @dataclass(frozen=True)
@@ -277,7 +284,7 @@ def match(before: dict[Key, ItemState], after: dict[Key, ItemState]) -> list[Ite
         elif old is None:
             changes.append(ItemChange(ADDED, None, new, new_notes_of(None, new)))
         else:
-            kind = movement(old.rating, new.rating)
+            kind = movement(old.rating, new.rating, new.scale)
             notes = new_notes_of(old, new)
             if kind == UNCHANGED and notes:
                 kind = NEW_NOTES
@@ -457,14 +464,15 @@ def trend() -> Trend:
 # --------------------------------------------------------------------------------------------
 # The trend chart, drawn on the server as SVG geometry (the template only writes it out)
 
-# Ratings are told apart by line pattern, marker shape and the legend, not by colour alone. The
-# hues are the rating badges', darkened where needed for 3:1 against white (WCAG 1.4.11).
-LINE_STYLES: dict[str, dict[str, str]] = {
-    "A": {"colour": "#1b6e3a", "dash": "", "shape": "circle"},
-    "B": {"colour": "#1f5fa8", "dash": "8 4", "shape": "square"},
-    "C": {"colour": "#8f5b00", "dash": "2 4", "shape": "triangle"},
-    "D": {"colour": "#6b6b6b", "dash": "10 4 2 4", "shape": "diamond"},
-}
+# Levels are told apart by line pattern, marker shape and the legend, not by colour alone; the
+# colour is the level's tone (site.css), the same as its badge's. One style per tone.
+LINE_STYLES: tuple[dict[str, str], ...] = (
+    {"dash": "", "shape": "circle"},
+    {"dash": "8 4", "shape": "square"},
+    {"dash": "4 3 1 3", "shape": "triangle"},
+    {"dash": "2 4", "shape": "diamond"},
+    {"dash": "10 4 2 4", "shape": "cross"},
+)
 CHART_WIDTH = 480
 CHART_HEIGHT = 260
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 44, 464, 16, 214
@@ -485,7 +493,7 @@ class ChartMarker:
 class ChartLine:
     code: str
     label: str
-    colour: str
+    css_class: str  # the level's tone
     dash: str
     points: str  # SVG polyline points
     markers: tuple[ChartMarker, ...]
@@ -510,6 +518,11 @@ class TrendChart:
     x_ticks: tuple[ChartTick, ...]
     lines: tuple[ChartLine, ...]
 
+    @property
+    def legend(self) -> str:
+        """``A 完了・B 実施中・…``: what the lines are, for the chart's description."""
+        return "・".join(f"{line.code} {line.label}" for line in self.lines)
+
 
 def marker_path(shape: str, x: float, y: float, size: float = MARKER_SIZE) -> str:
     """An SVG path ``d`` for a marker of ``shape`` centred on (x, y)."""
@@ -521,6 +534,13 @@ def marker_path(shape: str, x: float, y: float, size: float = MARKER_SIZE) -> st
         return f"M{x - s:.1f},{y - s:.1f}h{2 * s:.1f}v{2 * s:.1f}h{-2 * s:.1f}Z"
     if shape == "triangle":
         corners = [(x, y - s * 1.2), (x + s * 1.1, y + s * 0.8), (x - s * 1.1, y + s * 0.8)]
+    elif shape == "cross":
+        t = s * 0.45
+        corners = [
+            (x - t, y - s), (x + t, y - s), (x + t, y - t), (x + s, y - t), (x + s, y + t),
+            (x + t, y + t), (x + t, y + s), (x - t, y + s), (x - t, y + t), (x - s, y + t),
+            (x - s, y - t), (x - t, y - t),
+        ]
     else:  # diamond
         corners = [(x, y - s * 1.2), (x + s, y), (x, y + s * 1.2), (x - s, y)]
     return "M" + "L".join(f"{cx:.1f},{cy:.1f}" for cx, cy in corners) + "Z"
@@ -538,7 +558,8 @@ def nice_step(largest: int, steps: int = 4) -> int:
 
 
 def trend_chart(points: Sequence[ReportFigures]) -> TrendChart:
-    """Coordinates of a line chart: one line per rating, one point per report (oldest left)."""
+    """Coordinates of a line chart: one line per level of the newest report's scale, one point
+    per report (oldest left)."""
     largest = max((f.count for p in points for f in p.breakdown.ratings), default=0)
     step = nice_step(largest)
     top_value = max(step, math.ceil(largest / step) * step)
@@ -562,20 +583,20 @@ def trend_chart(points: Sequence[ReportFigures]) -> TrendChart:
     )
     y_ticks = tuple(ChartTick(y_of(value), str(value)) for value in range(0, top_value + 1, step))
     lines = []
-    for code, label in Rating.choices:
-        style = LINE_STYLES[code]
+    for level in points[-1].report.scale if points else ():
+        style = LINE_STYLES[level.tone]
         markers = []
         for i, p in enumerate(points):
-            count = p.breakdown.count_of(code)
+            count = p.breakdown.count_of(level.code)
             x, y = x_of(i), y_of(count)
             markers.append(
                 ChartMarker(x, y, marker_path(style["shape"], x, y), count, p.report.month_label)
             )
         lines.append(
             ChartLine(
-                code=code,
-                label=str(label),
-                colour=style["colour"],
+                code=level.code,
+                label=level.label,
+                css_class=level.css_class,
                 dash=style["dash"],
                 points=" ".join(f"{m.x},{m.y}" for m in markers),
                 markers=tuple(markers),
@@ -623,8 +644,8 @@ class TimelineEntry:
     added: bool = False
 
     @property
-    def previous_rating_label(self) -> str:
-        return RATING_LABELS.get(self.previous_rating, "")
+    def previous_level(self) -> Level | None:
+        return self.state.scale.level(self.previous_rating)
 
     @property
     def new_note_count(self) -> int:
@@ -672,7 +693,9 @@ def pledge_timeline(number: int, reports: Sequence[Report] | None = None) -> lis
                     report=report,
                     state=state,
                     notes=tuple(TimelineNote(text, text in new) for text in state.notes),
-                    movement=movement(old.rating, state.rating) if old else UNCHANGED,
+                    movement=(
+                        movement(old.rating, state.rating, state.scale) if old else UNCHANGED
+                    ),
                     previous_rating=old.rating if old else "",
                     previous_title=old.title if old and old.title != state.title else None,
                     added=previous is not None and old is None,

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from django.utils import timezone
 
 from .models import Assessment
-from .table_format import RATING_LABELS
 
 # simple-history's column for the reason; every model's history table has the same one.
 HISTORY_REASON_MAX_LENGTH: int = Assessment.history.model._meta.get_field(
@@ -44,11 +43,6 @@ def assessment_fingerprint(rating: str, notes: Sequence[str], bulleted: bool) ->
     return hashlib.sha256(encoded).hexdigest()[:20]
 
 
-def rating_text(code: str) -> str:
-    """``A 完了``, or "" for no rating."""
-    return f"{code} {RATING_LABELS[code]}" if code else ""
-
-
 def changes_since(assessment: Assessment, revision: int) -> str:
     """Who changed ``assessment`` after its ``revision``, when, and what, in one Japanese line.
 
@@ -59,12 +53,13 @@ def changes_since(assessment: Assessment, revision: int) -> str:
         "history_date", "history_id"
     )
     previous = history.filter(revision__lte=revision).last()
+    scale = assessment.report.scale
     told = []
     for record in history.filter(revision__gt=revision):
         what = []
         if previous is None or previous.rating != record.rating:
-            before = rating_text(previous.rating) if previous else ""
-            what.append(f"評価 ({before or '未評価'} → {rating_text(record.rating) or '未評価'})")
+            before = scale.text(previous.rating) if previous else ""
+            what.append(f"評価 ({before or '未評価'} → {scale.text(record.rating) or '未評価'})")
         if previous is not None and previous.footnote_id != record.footnote_id:
             what.append("注記")
         who = record.history_user.get_username() if record.history_user else "(記録なし)"

@@ -58,7 +58,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from . import caching, stats, table_format
 from .editing import assessment_fingerprint, history_reason
 from .models import Assessment, Footnote, Pledge, ProgressNote, Report, SubItem
-from .table_format import NOTE_BULLET, RATING_LABELS, circled_number
+from .ratings import Scale
+from .table_format import NOTE_BULLET, circled_number
 from .xlsx_reading import BoundedWorkbook, Row, WorkbookError, quote
 
 LIST_SHEET = "一覧"
@@ -117,6 +118,7 @@ class ItemRow:
     footnote: str  # a marker like ※1, or ""
     footnote_text: str  # the footnote itself, or ""
     updated: date | None  # local date of the assessment's last change; None if unassessed
+    scale: Scale = field(compare=False, repr=False)
 
     @property
     def marker(self) -> str:
@@ -150,14 +152,14 @@ class ItemRow:
     @property
     def rating_text(self) -> str:
         """``A 完了`` (no footnote marker), or "" when unrated."""
-        return _rating_text(self.rating)
+        return self.scale.text(self.rating)
 
     @property
     def rating_cell(self) -> str:
         """What the 評価 column shows: ``A 完了`` or ``※1 C 着手``."""
         if not self.rating:
             return self.footnote
-        return table_format.rating_cell(self.rating, self.footnote or None)
+        return table_format.rating_cell(self.rating_text, self.footnote or None)
 
     def as_dict(self) -> dict[str, Any]:
         """The row as open data (JSON)."""
@@ -173,7 +175,7 @@ class ItemRow:
             "content": self.content,
             "notes": list(self.notes),
             "rating": self.rating or None,
-            "rating_label": RATING_LABELS[self.rating] if self.rating else None,
+            "rating_label": self.scale.label(self.rating) or None,
             "footnote": self.footnote or None,
         }
 
@@ -190,7 +192,7 @@ class ItemRow:
             self.content,
             self.notes_text,
             self.rating,
-            RATING_LABELS[self.rating] if self.rating else "",
+            self.scale.label(self.rating),
             f"{self.footnote}：{self.footnote_text}" if self.footnote else "",
             self.updated.isoformat() if self.updated else "",
         )
@@ -205,7 +207,7 @@ class ReportRows:
     footnotes: tuple[tuple[str, str], ...]
 
 
-def item_rows(sub_items: QuerySet[SubItem]) -> tuple[ItemRow, ...]:
+def item_rows(sub_items: QuerySet[SubItem], scale: Scale) -> tuple[ItemRow, ...]:
     """``sub_items`` (filtered and ordered as the caller wants) as ``ItemRow``s, in two queries
     (notes, then sub-items), whatever their number.
 
@@ -245,6 +247,7 @@ def item_rows(sub_items: QuerySet[SubItem]) -> tuple[ItemRow, ...]:
                 footnote=footnote or "",
                 footnote_text=footnote_text or "",
                 updated=timezone.localtime(updated_at).date() if updated_at else None,
+                scale=scale,
             )
         )
     return tuple(items)
@@ -255,7 +258,8 @@ def report_rows(report: Report) -> ReportRows:
     items = item_rows(
         SubItem.objects.filter(pledge__chapter__report=report).order_by(
             "pledge__chapter__number", "pledge__number", "position"
-        )
+        ),
+        report.scale,
     )
     footnotes = tuple(
         Footnote.objects.filter(report=report).order_by("pk").values_list("marker", "text")
@@ -433,7 +437,7 @@ def _write_list(sheet: Worksheet, rows: ReportRows) -> None:
     set_text(sheet["A1"], report.title)
     sheet.merge_cells(f"A1:{last_column}1")
     sheet["A2"].style = "pledges_legend"
-    legend = "　".join(f"{code} {label}" for code, label in RATING_LABELS.items())
+    legend = report.scale.legend("　")
     set_text(sheet["A2"], f"評価　{legend}")
     sheet.merge_cells(f"A2:{last_column}2")
     for column, label in enumerate(HEADER, start=1):
@@ -503,15 +507,14 @@ def _write_export_record(sheet: Worksheet, rows: ReportRows) -> None:
 def _rating_validation(footnote: str, rows: list[int], report: Report) -> DataValidation:
     """A drop-down of the four ratings for ``rows``, keeping their footnote marker."""
     prefix = f"{footnote} " if footnote else ""
-    choices = ",".join(f"{prefix}{code} {label}" for code, label in RATING_LABELS.items())
+    choices = ",".join(f"{prefix}{level.text}" for level in report.scale)
     validation = DataValidation(
         type="list",
         formula1=f'"{choices}"',
         allow_blank=not report.is_published,
         showErrorMessage=True,
         errorTitle="評価",
-        error="評価は " + "・".join(f"{c} {label}" for c, label in RATING_LABELS.items())
-        + " から選んでください。",
+        error=f"評価は {report.scale.legend()} から選んでください。",
     )
     # One MultiCellRange built at once: DataValidation.add checks each new range against all
     # the others, which is quadratic in the number of pledges.
@@ -550,8 +553,8 @@ def _write_summary(sheet: Worksheet, report: Report, summary: stats.ReportSummar
     set_text(sheet["A2"], "一覧の評価から計算した値です。")
     show_unrated = summary.overall.unrated > 0
     header = ["区分", "項目数"]
-    for code, label in RATING_LABELS.items():
-        header += [f"{code} {label}", "割合"]
+    for level in report.scale:
+        header += [level.text, "割合"]
     if show_unrated:
         header.append("未評価")
     for column, label in enumerate(header, start=1):
@@ -663,6 +666,8 @@ class Change:
     old_bulleted: bool = True
     new_bulleted: bool = True
     conflict: bool = False
+    old_rating_text: str = ""  # A 完了, as shown
+    new_rating_text: str = ""
 
     @property
     def rating_changed(self) -> bool:
@@ -675,24 +680,12 @@ class Change:
         )
 
     @property
-    def old_rating_text(self) -> str:
-        return _rating_text(self.old_rating)
-
-    @property
-    def new_rating_text(self) -> str:
-        return _rating_text(self.new_rating)
-
-    @property
     def old_notes_text(self) -> str:
         return notes_cell(self.old_notes, self.old_bulleted)
 
     @property
     def new_notes_text(self) -> str:
         return notes_cell(self.new_notes, self.new_bulleted)
-
-
-def _rating_text(code: str) -> str:
-    return f"{code} {RATING_LABELS[code]}" if code else ""
 
 
 @dataclass(frozen=True)
@@ -864,6 +857,8 @@ def _plan(table: list[Row], rows: ReportRows, exported: dict[str, str] | None) -
             new_notes=notes,
             old_bulleted=item.notes_bulleted,
             new_bulleted=bulleted,
+            old_rating_text=item.scale.text(item.rating),
+            new_rating_text=item.scale.text(rating),
         )
         if not (change.rating_changed or change.notes_changed):
             continue
@@ -943,11 +938,10 @@ def _table_rows(
 def _read_rating(text: str, item: ItemRow, published: bool) -> tuple[str, str | None]:
     """(rating, None) or ("", what is wrong) for a 評価 cell like ``A 完了`` / ``※1 C 着手``.
 
-    Read as clerks type it: full-width or half-width, either case, with or without the space,
-    the letter alone (``a``, ``Ａ``) or the label alone (``完了``) — whatever names exactly one
-    level. A label must be its letter's own.
+    The rating is read as clerks type it (``ratings.Scale.read``: ``a``, ``Ａ``, ``A完了``,
+    ``完了`` …) as long as it names exactly one level; a label must be its code's own.
     """
-    levels = "・".join(f"{code} {label}" for code, label in RATING_LABELS.items())
+    scale = item.scale
     typed = unicodedata.normalize("NFKC", text).strip()
     footnote = ""
     if match := _FOOTNOTE_PREFIX.match(typed):
@@ -960,24 +954,19 @@ def _read_rating(text: str, item: ItemRow, published: bool) -> tuple[str, str | 
         )
     if not typed:
         if published:
-            return "", f"評価が空欄です。公開中の報告では {levels} のどれかを入力してください。"
+            return "", (
+                f"評価が空欄です。公開中の報告では {scale.legend()} のどれかを入力してください。"
+            )
         return "", None
-    if match := _RATING_TYPED.fullmatch(typed):
-        code, label = match[1].upper(), match[2].strip()
-    else:
-        code = next((c for c, lab in RATING_LABELS.items() if lab == typed), "")
-        label = typed if code else ""
-    if code not in RATING_LABELS:
-        return "", f"評価 {quote(text)} は {levels} のどれでもありません。"
-    if label and label != RATING_LABELS[code]:
+    if (level := scale.read(typed)) is not None:
+        return level.code, None
+    if (code := scale.read_code(typed)) is not None:
+        label = typed[len(code):].strip()
         return "", (
             f"評価 {quote(text)}: 「{label}」は {code} の意味ではありません"
-            f"({code} は「{code} {RATING_LABELS[code]}」)。"
+            f"({code} は「{scale.text(code)}」)。"
         )
-    return code, None
-
-
-_RATING_TYPED = re.compile(r"([A-Za-z])\s*(.*)")
+    return "", f"評価 {quote(text)} は {scale.legend()} のどれでもありません。"
 
 
 def _notes_problem(notes: tuple[str, ...]) -> str | None:

@@ -76,13 +76,13 @@ class ReportChangesFeed(Feed):
 
     def item_title(self, item: FeedEntry) -> str:
         report = item.figures.report
-        completed = item.figures.breakdown.count_of("A")
+        completed = item.figures.breakdown.completed
         if item.comparison is None:
             return gettext("%(month)s現在の進捗: 完了 %(count)s件") % {
                 "month": report.month_label,
                 "count": completed,
             }
-        delta = item.comparison.ratings[0]
+        delta = item.comparison.ratings[0]  # the best level, 完了: breakdowns go best first
         return gettext("%(month)s現在の進捗: 完了 %(before)s → %(after)s件 (%(difference)s)") % {
             "month": report.month_label,
             "before": delta.before,

@@ -11,7 +11,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Chapter, ProgressNote, Rating, Report, SubItem
+from .models import Chapter, ProgressNote, Report, SubItem
 
 # Keywords are separated by ASCII or ideographic (全角) spaces.
 _KEYWORD_SEPARATOR = re.compile(r"[\s\u3000]+")
@@ -42,7 +42,7 @@ class SubItemFilter(django_filters.FilterSet):
         field_name="pledge__chapter__number", label=_("章"), empty_label=_("すべての章")
     )
     rating = django_filters.ChoiceFilter(
-        field_name="assessment__rating", label=_("評価"), choices=Rating.choices,
+        field_name="assessment__rating", label=_("評価"),
         empty_label=_("すべての評価"),
     )
     q = django_filters.CharFilter(
@@ -56,6 +56,10 @@ class SubItemFilter(django_filters.FilterSet):
 
     def __init__(self, *args: object, report: Report, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        # The report's own levels, each with its code: "A 完了", as the badges show it.
+        self.filters["rating"].extra["choices"] = [
+            (level.code, level.text) for level in report.scale
+        ]
         self.filters["chapter"].extra["choices"] = [
             (str(number), _("第%(number)s章 %(title)s") % {"number": number, "title": title})
             for number, title in Chapter.objects.filter(report=report)

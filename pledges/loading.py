@@ -28,6 +28,7 @@ from .models import (
     StatedTotal,
     SubItem,
 )
+from .ratings import IRUMA, Scale
 
 
 class LoadError(Exception):
@@ -41,7 +42,8 @@ class LoadResult:
     chapters: int
     pledges: int
     sub_items: int
-    rating_counts: dict[str, int] = field(default_factory=dict)
+    rating_counts: dict[str, int] = field(default_factory=dict)  # code → count, scale order
+    scale: Scale = IRUMA
     dry_run: bool = False
     # "unchanged" only: staff edits made the report's ratings differ from the file's.
     edited_since: bool = False
@@ -108,6 +110,7 @@ def load_table(
         pledges=len(table.pledges),
         sub_items=len(table.sub_items),
         rating_counts=table.rating_counts(),
+        scale=table.scale,
         dry_run=dry_run,
     )
     existing = Report.objects.filter(as_of=table.as_of).first()

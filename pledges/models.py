@@ -18,7 +18,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from . import table_format
+from . import ratings, table_format
+
+# A level's code: a letter, a symbol (◎) or a short number (100%) in the tables seen so far.
+RATING_CODE_MAX_LENGTH = 8
 
 
 class BoundedTextField(models.TextField):
@@ -31,15 +34,6 @@ class BoundedTextField(models.TextField):
     def __init__(self, *args: object, max_length: int, **kwargs: object) -> None:
         super().__init__(*args, max_length=max_length, **kwargs)
         self.validators.append(MaxLengthValidator(max_length))
-
-
-class Rating(models.TextChoices):
-    """The city's four-step rating. Labels must stay those of ``table_format.RATING_LABELS``."""
-
-    COMPLETED = "A", _("完了")
-    IN_PROGRESS = "B", _("実施中")
-    STARTED = "C", _("着手")
-    NOT_STARTED = "D", _("未着手")
 
 
 class ReportQuerySet(models.QuerySet["Report"]):
@@ -124,6 +118,11 @@ class Report(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
+    @property
+    def scale(self) -> ratings.Scale:
+        """The levels this report rates with, best first."""
+        return ratings.IRUMA
+
 
 class StatedTotal(models.Model):
     """A figure the city printed under the table: kept to compare, never shown as our own."""
@@ -131,7 +130,7 @@ class StatedTotal(models.Model):
     report = models.ForeignKey(
         Report, on_delete=models.CASCADE, related_name="stated_totals", verbose_name=_("進捗報告")
     )
-    rating = models.CharField(_("評価"), max_length=1, choices=Rating.choices)
+    rating = models.CharField(_("評価"), max_length=RATING_CODE_MAX_LENGTH)
     count = models.PositiveIntegerField(_("公約数"))
     percent = models.DecimalField(_("割合(%)"), max_digits=5, decimal_places=2)
 
@@ -146,7 +145,7 @@ class StatedTotal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_rating_display()} {self.count} ({self.percent}%)"
+        return f"{self.report.scale.text(self.rating)} {self.count} ({self.percent}%)"
 
 
 class Chapter(models.Model):
@@ -240,6 +239,12 @@ class SubItem(models.Model):
         """``4①``: how the city refers to a sub-item in footnotes."""
         return f"{self.pledge.number}{self.marker}"
 
+    @property
+    def level(self) -> ratings.Level | None:
+        """The level of its rating on its report's scale (None while unrated)."""
+        assessment = getattr(self, "assessment", None)
+        return self.pledge.chapter.report.scale.level(assessment.rating) if assessment else None
+
 
 class Footnote(models.Model):
     """A ※N note under the table, referred to by the marker on a rating cell."""
@@ -272,10 +277,9 @@ class Assessment(models.Model):
     )
     rating = models.CharField(
         _("評価"),
-        max_length=1,
-        choices=Rating.choices,
+        max_length=RATING_CODE_MAX_LENGTH,
         blank=True,
-        help_text=_("A 完了・B 実施中・C 着手・D 未着手。下書きでは空欄にできます。"),
+        help_text=_("報告の評価の段階のどれか。下書きでは空欄にできます。"),
     )
     footnote = models.ForeignKey(
         Footnote,
@@ -303,9 +307,18 @@ class Assessment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sub_item} — {self.get_rating_display() or '—'}"
+        return f"{self.sub_item} — {self.report.scale.text(self.rating) or '—'}"
+
+    @property
+    def report(self) -> Report:
+        return self.sub_item.pledge.chapter.report
 
     def clean(self) -> None:
+        scale = self.report.scale
+        if self.rating and self.rating not in scale:
+            raise ValidationError(
+                {"rating": _("評価は %(levels)s のどれかです。") % {"levels": scale.legend()}}
+            )
         if self.footnote_id and self.footnote.report_id != self.sub_item.pledge.chapter.report_id:
             raise ValidationError({"footnote": _("注記は同じ進捗報告のものを選んでください。")})
 

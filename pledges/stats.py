@@ -12,21 +12,29 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 
-from .models import Chapter, Rating, Report, StatedTotal
+from .models import Assessment, Chapter, Report, StatedTotal
+from .ratings import Level, Scale
 from .table_format import percent_of
 
 
 @dataclass(frozen=True)
 class RatingFigure:
-    code: str
-    label: str
+    level: Level
     count: int
     percent: Decimal
+
+    @property
+    def code(self) -> str:
+        return self.level.code
+
+    @property
+    def label(self) -> str:
+        return self.level.label
 
     def as_dict(self) -> dict:
         return {
             "code": self.code,
-            "label": str(self.label),
+            "label": self.label,
             "count": self.count,
             "percent": f"{self.percent:.2f}",
         }
@@ -34,22 +42,30 @@ class RatingFigure:
 
 @dataclass(frozen=True)
 class Breakdown:
-    """How ``total`` sub-items split over the ratings (``unrated`` only occurs in drafts)."""
+    """How ``total`` sub-items split over the levels of a scale, every level shown (zero
+    included), best first (``unrated`` only occurs in drafts)."""
 
     total: int
     ratings: tuple[RatingFigure, ...]
     unrated: int = 0
 
     @classmethod
-    def from_counts(cls, counts: dict[str, int], total: int) -> Breakdown:
+    def from_counts(cls, counts: dict[str, int], total: int, scale: Scale) -> Breakdown:
         figures = tuple(
-            RatingFigure(code, label, counts.get(code, 0), percent_of(counts.get(code, 0), total))
-            for code, label in Rating.choices
+            RatingFigure(level, counts.get(level.code, 0),
+                         percent_of(counts.get(level.code, 0), total))
+            for level in scale
         )
         return cls(total=total, ratings=figures, unrated=total - sum(f.count for f in figures))
 
+    @property
+    def completed(self) -> int:
+        """Sub-items at the scale's best level (完了)."""
+        return self.ratings[0].count if self.ratings else 0
+
     def count_of(self, code: str) -> int:
-        return next(figure.count for figure in self.ratings if figure.code == code)
+        """Sub-items rated ``code``; 0 for a code not on this scale."""
+        return next((figure.count for figure in self.ratings if figure.code == code), 0)
 
     def as_dict(self) -> dict:
         return {"total": self.total, "ratings": [figure.as_dict() for figure in self.ratings]}
@@ -79,53 +95,78 @@ class ReportSummary:
         }
 
 
-def rating_count_annotations(path: str) -> dict[str, Count]:
+def rating_count_annotations(path: str, scale: Scale) -> dict[str, Count]:
     """``Count`` expressions for the sub-items below ``path`` (the lookup to ``Assessment``).
 
-    Gives ``total`` and one ``rating_<code>`` per rating; e.g. from Chapter the path is
+    Gives ``total`` and one ``rating_<n>`` per level of ``scale`` (n its rank: a code may be a
+    symbol no SQL alias can hold); e.g. from Chapter the path is
     ``pledges__sub_items__assessment``.
     """
     annotations = {"total": Count(path, distinct=True)}
-    for code in Rating.values:
-        annotations[f"rating_{code}"] = Count(
-            path, filter=Q(**{f"{path}__rating": code}), distinct=True
+    for level in scale:
+        annotations[f"rating_{level.rank}"] = Count(
+            path, filter=Q(**{f"{path}__rating": level.code}), distinct=True
         )
     return annotations
 
 
-def counts_from(row) -> dict[str, int]:
-    """The ``rating_<code>`` annotations of ``row`` (an object or a dict) as {code: count}."""
+def counts_from(row, scale: Scale) -> dict[str, int]:
+    """The ``rating_<n>`` annotations of ``row`` (an object or a dict) as {code: count}."""
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    return {code: get(f"rating_{code}") for code in Rating.values}
+    return {level.code: get(f"rating_{level.rank}") for level in scale}
+
+
+def counts_by_report(reports: list[Report]) -> dict[int, dict[str, int]]:
+    """{report id: {rating: sub-items}} for ``reports`` in one grouped query; sets each report's
+    ``total`` (sub-items, unrated included). Scale-free: every code found is counted."""
+    counts: dict[int, dict[str, int]] = {report.pk: {} for report in reports}
+    rows = (
+        Assessment.objects.filter(sub_item__pledge__chapter__report__in=list(counts))
+        .values_list("sub_item__pledge__chapter__report_id", "rating")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for report_id, rating, count in rows:
+        counts[report_id][rating] = count
+    for report in reports:
+        report.total = sum(counts[report.pk].values())
+    return counts
 
 
 def chapters_with_counts(report: Report) -> QuerySet[Chapter]:
-    """The report's chapters in order, each annotated with ``total`` and ``rating_<code>``."""
+    """The report's chapters in order, each annotated with ``total`` and ``rating_<n>``."""
     return (
         Chapter.objects.filter(report=report)
-        .annotate(**rating_count_annotations("pledges__sub_items__assessment"))
+        .annotate(**rating_count_annotations("pledges__sub_items__assessment", report.scale))
         .order_by("number")
     )
 
 
+def chapter_breakdown(chapter: Chapter) -> Breakdown:
+    """The figures of a chapter from ``chapters_with_counts``."""
+    scale = chapter.report.scale
+    return Breakdown.from_counts(counts_from(chapter, scale), chapter.total, scale)
+
+
 def report_summary(report: Report) -> ReportSummary:
     """Overall and per-chapter figures of ``report`` in one query."""
+    scale = report.scale
     chapters = [
         ChapterBreakdown(
             number=chapter.number,
             title=chapter.title,
-            breakdown=Breakdown.from_counts(counts_from(chapter), chapter.total),
+            breakdown=Breakdown.from_counts(counts_from(chapter, scale), chapter.total, scale),
         )
         for chapter in chapters_with_counts(report)
     ]
     overall_counts = {
         code: sum(chapter.breakdown.count_of(code) for chapter in chapters)
-        for code in Rating.values
+        for code in scale.codes
     }
     overall_total = sum(chapter.breakdown.total for chapter in chapters)
     return ReportSummary(
         report=report,
-        overall=Breakdown.from_counts(overall_counts, overall_total),
+        overall=Breakdown.from_counts(overall_counts, overall_total, scale),
         chapters=tuple(chapters),
     )
 
@@ -147,21 +188,22 @@ class StatedComparison:
 
 
 def compare_stated_totals(summary: ReportSummary) -> list[StatedComparison]:
-    """The report's StatedTotal rows beside the recomputed overall figures, in A–D order; one query.
+    """The report's StatedTotal rows beside the recomputed overall figures, in the scale's order;
+    one query.
 
     Empty when the file stated no totals. Staff edits after the import are the usual cause of a
     difference (the importer refuses files whose totals do not add up).
     """
-    figures = {figure.code: figure for figure in summary.overall.ratings}
+    stated = {row.rating: row for row in StatedTotal.objects.filter(report=summary.report)}
     return [
         StatedComparison(
-            code=stated.rating,
-            label=figures[stated.rating].label,
-            stated_count=stated.count,
-            stated_percent=stated.percent,
-            count=figures[stated.rating].count,
-            percent=figures[stated.rating].percent,
+            code=figure.code,
+            label=figure.label,
+            stated_count=stated[figure.code].count,
+            stated_percent=stated[figure.code].percent,
+            count=figure.count,
+            percent=figure.percent,
         )
-        for stated in StatedTotal.objects.filter(report=summary.report).order_by("rating")
-        if stated.rating in figures
+        for figure in summary.overall.ratings
+        if figure.code in stated
     ]

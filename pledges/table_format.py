@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-# The four ratings and the labels the city prints beside each letter.
-RATING_LABELS: dict[str, str] = {"A": "完了", "B": "実施中", "C": "着手", "D": "未着手"}
+from .ratings import IRUMA, Scale
 
 HEADER_CELLS = ("内容", "取組状況", "評価")
 TOTALS_HEADER_CELLS = ("評価", "公約数")
@@ -163,6 +162,7 @@ class Table:
     footnotes: tuple[FootnoteEntry, ...]
     stated_totals: tuple[TotalEntry, ...]
     line: int = field(default=0, compare=False)  # of the title
+    scale: Scale = IRUMA  # the levels its ratings use, best first
 
     @property
     def pledges(self) -> list[PledgeEntry]:
@@ -173,9 +173,9 @@ class Table:
         return [item for pledge in self.pledges for item in pledge.sub_items]
 
     def rating_counts(self) -> dict[str, int]:
-        """Sub-items per rating, every rating present (zero included), in A–D order."""
+        """Sub-items per level, every level present (zero included), in the scale's order."""
         counted = Counter(item.rating for item in self.sub_items)
-        return {code: counted.get(code, 0) for code in RATING_LABELS}
+        return {code: counted.get(code, 0) for code in self.scale.codes}
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,9 +225,9 @@ def join_notes(notes: tuple[str, ...] | list[str], bulleted: bool = True) -> str
     return " ".join(NOTE_BULLET + note for note in notes)
 
 
-def rating_cell(rating: str, footnote: str | None = None) -> str:
-    """``A 完了``, or ``※1 C 着手`` with a footnote marker, as printed in the 評価 column."""
-    text = f"{rating} {RATING_LABELS[rating]}"
+def rating_cell(text: str, footnote: str | None = None) -> str:
+    """``A 完了`` (a level's text), or ``※1 C 着手`` with a footnote marker, as printed in the
+    評価 column."""
     return f"{footnote} {text}" if footnote else text
 
 
@@ -267,6 +267,7 @@ def _cells(line: str) -> list[str]:
 
 class _Parser:
     def __init__(self, text: str) -> None:
+        self.scale = IRUMA
         text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         self.lines = text.split("\n")
         self.position = 0  # index into self.lines of the next line to read
@@ -306,7 +307,7 @@ class _Parser:
             raise ParseError(
                 number, "unexpected line after the totals table", value="\t".join(cells)
             )
-        table = Table(title, as_of, chapters, footnotes, totals, line=first[0])
+        table = Table(title, as_of, chapters, footnotes, totals, line=first[0], scale=self.scale)
         _check_footnotes(table)
         _check_totals(table)
         return table
@@ -464,19 +465,19 @@ class _Parser:
         )
 
     def _rating(self, number: int, text: str, *, what: str) -> str:
-        """The letter of a rating cell like ``C 着手``; the label must match the letter."""
-        expected = ", ".join(f"{code} {label}" for code, label in RATING_LABELS.items())
+        """The code of a rating cell like ``C 着手``; the label must be the code's own."""
+        expected = self.scale.legend(", ")
         match = _RATING.match(text)
-        if not match or match["code"] not in RATING_LABELS:
+        level = self.scale.level(match["code"]) if match else None
+        if level is None:
             raise ParseError(number, f"{what} is not one of {expected}", value=text)
-        if match["label"] != RATING_LABELS[match["code"]]:
+        if match["label"] != level.label:
             raise ParseError(
                 number,
-                f"{what} label does not match its letter: expected "
-                f"'{match['code']} {RATING_LABELS[match['code']]}'",
+                f"{what} label does not match its letter: expected '{level.text}'",
                 value=text,
             )
-        return match["code"]
+        return level.code
 
     def _footnotes(self) -> tuple[FootnoteEntry, ...]:
         footnotes: list[FootnoteEntry] = []
@@ -507,7 +508,7 @@ class _Parser:
                 value="\t".join(cells),
             )
         totals: list[TotalEntry] = []
-        while (peeked := self._peek()) is not None and len(totals) < len(RATING_LABELS):
+        while (peeked := self._peek()) is not None and len(totals) < len(self.scale):
             number, cells = self._next()  # type: ignore[misc]
             if len(cells) != 3:
                 raise ParseError(
@@ -527,8 +528,8 @@ class _Parser:
             totals.append(
                 TotalEntry(code, int(count), Decimal(percent_match["value"]), line=number)
             )
-        if len(totals) < len(RATING_LABELS):
-            missing = [code for code in RATING_LABELS if code not in {t.rating for t in totals}]
+        if len(totals) < len(self.scale):
+            missing = [code for code in self.scale.codes if code not in {t.rating for t in totals}]
             raise ParseError(
                 len(self.lines), f"totals table is missing rating(s) {', '.join(missing)}"
             )
@@ -568,7 +569,7 @@ def _check_totals(table: Table) -> None:
     counted = table.rating_counts()
     total = sum(counted.values())
     for stated in table.stated_totals:
-        label = f"{stated.rating} {RATING_LABELS[stated.rating]}"
+        label = table.scale.text(stated.rating)
         if stated.count != counted[stated.rating]:
             raise ParseError(
                 stated.line,
@@ -593,7 +594,7 @@ def _check_totals(table: Table) -> None:
 def write_table(table: Table) -> str:
     """The table as the city's text format; ``parse_table(write_table(t)) == t``."""
     lines = [table.title, ""]
-    lines += [f"- {code} {label}" for code, label in RATING_LABELS.items()]
+    lines += [f"- {level.text}" for level in table.scale]
     lines.append("")
     for chapter in table.chapters:
         lines.append(f"第{chapter.number}章 {chapter.title}")
@@ -607,7 +608,7 @@ def write_table(table: Table) -> str:
                             item.marker + item.title,
                             item.content,
                             join_notes(item.notes, item.notes_bulleted),
-                            rating_cell(item.rating, item.footnote),
+                            rating_cell(table.scale.text(item.rating), item.footnote),
                         ]
                     )
                 )
@@ -617,5 +618,5 @@ def write_table(table: Table) -> str:
     lines.append("")
     lines.append("\t" + "\t".join(TOTALS_HEADER_CELLS))
     for total in table.stated_totals:
-        lines.append(f"{total.percent:.2f}%\t{rating_cell(total.rating)}\t{total.count}")
+        lines.append(f"{total.percent:.2f}%\t{table.scale.text(total.rating)}\t{total.count}")
     return "\n".join(lines) + "\n"

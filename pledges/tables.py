@@ -9,10 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import SubItem
 
-RATING_BADGE = (
-    '{% include "pledges/includes/rating_badge.html" with code=record.assessment.rating '
-    'label=record.assessment.get_rating_display %}'
-)
+RATING_BADGE = '{% include "pledges/includes/rating_badge.html" with level=record.level %}'
 
 
 def _labelled(label: str) -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from .ratings import IRUMA, Scale
 from .table_format import (
-    RATING_LABELS,
     ChapterEntry,
     PledgeEntry,
     SubItemEntry,
@@ -24,9 +24,11 @@ def generated_table(
     sub_items_per_pledge: int = 4,
     as_of: date = date(2030, 3, 1),
     text: str = "テスト",
+    scale: Scale = IRUMA,
 ) -> Table:
-    """A valid table with ``sub_items`` sub-items, ratings cycling A–D, totals that add up."""
-    codes = list(RATING_LABELS)
+    """A valid table with ``sub_items`` sub-items, ratings cycling through ``scale``, totals
+    that add up."""
+    codes = list(scale.codes)
     pledge_count = -(-sub_items // sub_items_per_pledge)
     pledges_per_chapter = -(-pledge_count // chapters)
     chapter_entries = []
@@ -65,10 +67,11 @@ def generated_table(
         chapters=tuple(chapter_entries),
         footnotes=(),
         stated_totals=(),
+        scale=scale,
     )
     counts = table.rating_counts()
     totals = tuple(
-        TotalEntry(code, counts[code], Decimal(percent_of(counts[code], sub_items)))
-        for code in RATING_LABELS
+        TotalEntry(code, count, Decimal(percent_of(count, sub_items)))
+        for code, count in counts.items()
     )
-    return Table(table.title, table.as_of, table.chapters, (), totals)
+    return Table(table.title, table.as_of, table.chapters, (), totals, scale=scale)

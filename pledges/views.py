@@ -130,7 +130,7 @@ def detailed_sub_items(report: Report, **filters: object) -> list[SubItem]:
     fetched = list(
         SubItem.objects.filter(wanted, pledge__chapter__report=report)
         .annotate(on_page=Case(When(Q(**filters), then=Value(True)), default=Value(False)))
-        .select_related("pledge", "assessment")
+        .select_related("pledge__chapter__report", "assessment")
         .prefetch_related("assessment__notes")
         .order_by("pledge__number", "position")
     )
@@ -183,7 +183,7 @@ def chapter(request: HttpRequest, number: int) -> HttpResponse:
         "report": report,
         "reports": reports,
         "chapter": chapter,
-        "breakdown": stats.Breakdown.from_counts(stats.counts_from(chapter), chapter.total),
+        "breakdown": stats.chapter_breakdown(chapter),
         "pledges": grouped_by_pledge(detailed_sub_items(report, pledge__chapter=chapter)),
     }
     return render(request, "pledges/chapter.html", context)
@@ -303,7 +303,7 @@ def items_csv(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    body = excel.render_csv(excel.item_rows(filterset.qs))
+    body = excel.render_csv(excel.item_rows(filterset.qs, report.scale))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     filename = f"iruma-pledge-items-{report.month}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from pledges import loading, roles
-from pledges.models import Assessment, Chapter, Pledge, ProgressNote, Rating, Report, SubItem
+from pledges.models import Assessment, Chapter, Pledge, ProgressNote, Report, SubItem
 from pledges.testing import generated_table
 
 CHANGELIST = "/admin/pledges/assessment/"
@@ -155,7 +155,7 @@ def copy_via_admin(client: Client, report: Report, month: str):
 def test_editor_changes_a_rating_and_the_api_and_overview_follow_at_once(
     report_2022: Report, editor_client: Client
 ):
-    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    target = first_with_rating(report_2022, "B")
     assert counts(summary(Client())) == {"A": 8, "B": 28, "C": 24, "D": 0}
     assert "15.00" not in Client().get("/").content.decode()
 
@@ -175,7 +175,7 @@ def test_editor_changes_a_rating_and_the_api_and_overview_follow_at_once(
 def test_rating_change_is_in_history_with_editor_old_and_new_value(
     report_2022: Report, editor: User, editor_client: Client
 ):
-    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    target = first_with_rating(report_2022, "B")
 
     post_change(editor_client, target, rating="C")
 
@@ -193,7 +193,7 @@ def test_rating_change_is_in_history_with_editor_old_and_new_value(
 def test_history_page_runs_a_bounded_number_of_queries(
     report_2022: Report, editor_client: Client, django_assert_max_num_queries
 ):
-    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    target = first_with_rating(report_2022, "B")
     for rating in "ABCD" * 10:
         target.rating = rating
         target.save()
@@ -225,7 +225,7 @@ def test_change_page_shows_context_notes_in_order_and_a_history_link(
 
 
 def test_saving_an_unchanged_form_adds_no_history(report_2022: Report, editor_client: Client):
-    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    target = first_with_rating(report_2022, "B")
 
     response = post_change(editor_client, target)
 
@@ -235,7 +235,7 @@ def test_saving_an_unchanged_form_adds_no_history(report_2022: Report, editor_cl
 
 
 def test_published_rating_cannot_be_made_blank(report_2022: Report, editor_client: Client):
-    target = first_with_rating(report_2022, Rating.COMPLETED)
+    target = first_with_rating(report_2022, "A")
 
     response = post_change(editor_client, target, rating="")
 
@@ -251,7 +251,7 @@ def test_published_rating_cannot_be_made_blank(report_2022: Report, editor_clien
 def test_notes_can_be_added_removed_and_reordered_and_are_renumbered(
     report_2022: Report, editor_client: Client
 ):
-    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    target = first_with_rating(report_2022, "B")
     target.notes.all().delete()
     for position, text in enumerate(["一つ目", "二つ目", "三つ目"], start=1):
         ProgressNote.objects.create(assessment=target, position=position, text=text)
@@ -280,7 +280,7 @@ def test_notes_can_be_added_removed_and_reordered_and_are_renumbered(
 def test_a_note_with_a_line_break_is_refused_with_its_reason(
     report_2022: Report, editor_client: Client
 ):
-    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    target = first_with_rating(report_2022, "B")
     page = editor_client.get(change_url(target))
     data = form_data(page)
     prefix = page.context["inline_admin_formsets"][0].formset.prefix
@@ -314,7 +314,7 @@ def test_footnote_choices_are_the_same_reports_footnotes(report_2022: Report, ad
 # who may do what
 
 def test_anonymous_visitor_is_sent_to_login_and_changes_nothing(report_2022: Report):
-    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    target = first_with_rating(report_2022, "B")
     client = Client()
 
     assert client.get(CHANGELIST)["Location"].startswith("/admin/login/")
@@ -327,7 +327,7 @@ def test_anonymous_visitor_is_sent_to_login_and_changes_nothing(report_2022: Rep
 
 
 def test_logged_in_non_staff_user_is_refused(report_2022: Report):
-    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    target = first_with_rating(report_2022, "B")
     citizen = User.objects.create_user("shimin", password="unused-pw-123")
     client = Client()
     client.force_login(citizen)
@@ -389,7 +389,7 @@ def test_editor_cannot_copy_or_publish_reports(report_2022: Report, editor_clien
 def test_viewer_sees_assessments_but_cannot_change_them(
     report_2022: Report, viewer_client: Client
 ):
-    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    target = first_with_rating(report_2022, "B")
 
     assert viewer_client.get(CHANGELIST).status_code == 200
     assert viewer_client.get(change_url(target)).status_code == 200
@@ -428,7 +428,7 @@ def test_bulk_action_sets_the_rating_of_selected_items_with_history(
 
 
 def test_viewer_has_no_bulk_action(report_2022: Report, viewer_client: Client):
-    target = first_with_rating(report_2022, Rating.IN_PROGRESS)
+    target = first_with_rating(report_2022, "B")
 
     viewer_client.post(CHANGELIST, {"action": "set_rating_D", "_selected_action": [target.pk]})
 
@@ -557,7 +557,7 @@ def test_editing_a_draft_leaves_the_published_report_alone_until_publication(
 ):
     copy_via_admin(admin_client, report_2022, "2023-03")
     draft = Report.objects.get(as_of=date(2023, 3, 1))
-    target = first_with_rating(draft, Rating.IN_PROGRESS)
+    target = first_with_rating(draft, "B")
     assert post_change(admin_client, target, rating="A").status_code == 302
     assert counts(summary(Client())) == {"A": 8, "B": 28, "C": 24, "D": 0}
 

@@ -222,7 +222,7 @@ def test_pages_work_under_a_strict_content_security_policy(site, page: Page, rep
             "getComputedStyle(document.querySelector('.site-header')).backgroundColor"
         ) == "rgb(11, 61, 107)"
     page.goto(site + "/")
-    expect(page.locator("svg.bar rect.bar__seg--a").first).to_have_attribute("width", "13.33%")
+    expect(page.locator("svg.bar rect.bar__seg.tone-0").first).to_have_attribute("width", "13.33%")
     assert violations == []
 
 

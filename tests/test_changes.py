@@ -15,6 +15,7 @@ import pytest
 
 from pledges import changes, loading
 from pledges.models import Report
+from pledges.ratings import IRUMA
 from pledges.stats import Breakdown
 from pledges.table_format import Table
 from pledges.testing import generated_table
@@ -138,10 +139,10 @@ def test_reports_imported_in_any_order_compare_by_month(
 
 
 def test_a_move_to_a_blank_rating_is_no_move():
-    assert changes.movement("B", "") == changes.UNCHANGED
-    assert changes.movement("D", "A") == changes.COMPLETED
-    assert changes.movement("D", "B") == changes.FORWARD
-    assert changes.movement("A", "B") == changes.BACK
+    assert changes.movement("B", "", IRUMA) == changes.UNCHANGED
+    assert changes.movement("D", "A", IRUMA) == changes.COMPLETED
+    assert changes.movement("D", "B", IRUMA) == changes.FORWARD
+    assert changes.movement("A", "B", IRUMA) == changes.BACK
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,7 +282,7 @@ def test_trend_chart_of_many_reports_labels_few_months_always_the_newest():
     points = [
         changes.ReportFigures(
             Report(as_of=date(2020 + year, 3, 1)),
-            Breakdown.from_counts({"A": year, "B": 30 - year}, 60),
+            Breakdown.from_counts({"A": year, "B": 30 - year}, 60, IRUMA),
         )
         for year in range(12)
     ]
@@ -295,7 +296,9 @@ def test_trend_chart_of_many_reports_labels_few_months_always_the_newest():
 def test_trend_chart_of_one_report_puts_its_point_in_the_middle():
     (point,) = (
         changes.trend_chart(
-            [changes.ReportFigures(Report(as_of=date(2022, 3, 1)), Breakdown.from_counts({}, 0))]
+            [changes.ReportFigures(
+                Report(as_of=date(2022, 3, 1)), Breakdown.from_counts({}, 0, IRUMA)
+            )]
         )
         .lines[0]
         .markers
@@ -390,11 +393,12 @@ def test_feed_has_one_entry_per_published_report_summarising_its_changes(
     assert "A 完了: 8 (13.33%)" in oldest
 
 
-def test_feed_and_changes_page_run_two_queries(client, three_reports, django_assert_num_queries):
-    # The counts of every report, then every sub-item with its notes: nothing per report; plus
-    # the page cache's look at the reports' versions, which is all a cached copy costs.
+def test_feed_and_changes_page_run_three_queries(client, three_reports, django_assert_num_queries):
+    # The reports, their counts per rating (one grouped query, whatever each report's scale),
+    # then every sub-item with its notes: nothing per report; plus the page cache's look at the
+    # reports' versions, which is all a cached copy costs.
     for url in ("/feed/", "/changes/", "/changes/2022-03/2024-03/"):
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             client.get(url)
         with django_assert_num_queries(1):
             client.get(url)

@@ -15,6 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from pledges import excel, stats
 from pledges.models import Assessment, ProgressNote, Report, SubItem
+from pledges.ratings import IRUMA
 
 from .workbooks import edit_cells, edited, open_workbook, row_of, sub_item_rows
 
@@ -314,7 +315,7 @@ def test_item_rows_follow_the_queryset_order_and_filter(
         pledge__chapter__report=report_2022, pledge__number__in=[4, 3]
     ).order_by("-pledge__number", "position")
     with django_assert_num_queries(2):
-        rows = excel.item_rows(sub_items)
+        rows = excel.item_rows(sub_items, IRUMA)
     assert [row.code for row in rows] == ["4①", "4②", "3①", "3②"]
 
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pledges.ratings import IRUMA
 from pledges.table_format import (
-    RATING_LABELS,
     ChapterEntry,
     FootnoteEntry,
     ParseError,
@@ -393,7 +393,7 @@ def sub_items(draw, position: int, markers: list[str]) -> SubItemEntry:
         title=draw(cell_text.filter(lambda s: not s.startswith(("※",)))),
         content=draw(cell_text),
         notes=notes,
-        rating=draw(st.sampled_from(list(RATING_LABELS))),
+        rating=draw(st.sampled_from(IRUMA.codes)),
         footnote=draw(st.sampled_from([None, *markers])),
         notes_bulleted=bulleted,
     )
@@ -431,7 +431,7 @@ def tables(draw) -> Table:
     counts = table.rating_counts()
     total = sum(counts.values())
     totals = tuple(
-        TotalEntry(code, counts[code], percent_of(counts[code], total)) for code in RATING_LABELS
+        TotalEntry(code, counts[code], percent_of(counts[code], total)) for code in IRUMA.codes
     )
     return replace(table, stated_totals=totals)
 

@@ -64,7 +64,7 @@ def test_overview_shows_the_four_ratings_counted_from_the_data(client, report_20
     assertContains(response := client.get("/"), "全60項目の評価")
     # Each rating is told by letter and label, not by colour alone.
     assertInHTML(
-        '<span class="badge badge--c"><span class="badge__code">C</span> '
+        '<span class="badge tone-3"><span class="badge__code">C</span> '
         '<span class="badge__label">着手</span></span>',
         response.content.decode(),
     )
@@ -83,8 +83,8 @@ def test_overview_links_each_chapter_with_its_own_bar(client, report_2022):
     assert links == [f"/chapters/{n}/?report=2022-03" for n in range(1, 7)]
     # The overall bar plus one per chapter; segment widths are the recomputed percents.
     assert html.count('<svg class="bar') == 7
-    assert '<rect class="bar__seg bar__seg--a" x="0.00%" y="0" width="13.33%"' in html
-    assert 'bar__seg--d"' not in html  # no sliver for a rating nobody has
+    assert '<rect class="bar__seg tone-0" x="0.00%" y="0" width="13.33%"' in html
+    assert 'bar__seg tone-4"' not in html  # no sliver for a rating nobody has (D)
     assertContains(response, "第1章")
     assertContains(response, "デジタル未来都市")
 

@@ -38,6 +38,7 @@ def bar_segments(breakdown: object) -> list[dict]:
                 {
                     "code": figure.code,
                     "label": figure.label,
+                    "css_class": figure.level.css_class,
                     "count": figure.count,
                     "x": f"{start:.2f}",
                     "width": f"{width:.2f}",

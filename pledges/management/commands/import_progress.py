@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pledges.loading import LoadError, LoadResult, load_file
-from pledges.models import Rating, Report
+from pledges.models import Report
 from pledges.table_format import ParseError
 
 # The real table is 36 KB, a generated one of 10,000 sub-items 1.8 MB (100,000: 18.8 MB);
@@ -64,7 +64,7 @@ class Command(BaseCommand):
         if result.dry_run and result.changed:
             verb = f"would be {verb} (dry run, nothing written)"
         ratings = ", ".join(
-            f"{code} {label} {result.rating_counts[code]}" for code, label in Rating.choices
+            f"{result.scale.text(code)} {count}" for code, count in result.rating_counts.items()
         )
         line = (
             f"{result.month}: {verb} — {result.chapters} chapters, {result.pledges} pledges, "
