@@ -3,12 +3,12 @@
 Sub-items are matched across reports by (chapter number, pledge number, position) — the ``Key``.
 Everything here runs a fixed number of queries whatever the size of the reports:
 
-- ``trend()``: one aggregated query → every published report with its rating counts;
-- ``item_states(reports)``: one query (sub-items joined to their rating and notes) → the state
-  of every sub-item of those reports, which is then matched by key in Python;
-- ``compare(before, after)`` = ``item_states`` of both; ``compare_reports`` adds the counting query.
+- ``trend()``: two queries → every published report with its counts per rating;
+- ``item_states(reports)``: the reports' items through ``reading.read_reports`` (one query),
+  which are then matched by key in Python;
+- ``compare(before, after)`` = ``item_states`` of both; ``compare_reports`` adds the counting.
 
-Counts always come from the database (``stats.rating_count_annotations``); Python only matches
+Counts always come from the database (``stats.counts_by_report``); Python only matches
 sub-items by key and sorts them into groups.
 """
 
@@ -21,16 +21,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.urls import reverse
+from django.db.models import Q
 
-from . import stats
-from .models import Report, SubItem
+from . import reading, stats
+from .models import Report
 from .ratings import Level, Scale
+from .reading import Item, Key
 from .stats import Breakdown
-from .table_format import circled_number
-
-# (chapter number, pledge number, position): how a sub-item is recognised in another report.
-Key = tuple[int, int, int]
 
 # Groups of an ItemChange, in the order the pages show them.
 COMPLETED = "completed"  # reached 完了 from any other rating
@@ -40,11 +37,6 @@ NEW_NOTES = "new_notes"  # same rating, but notes the earlier report did not hav
 UNCHANGED = "unchanged"
 ADDED = "added"  # only in the later report
 REMOVED = "removed"  # only in the earlier report
-
-
-def item_url(month: str, pledge: int, position: int) -> str:
-    """The sub-item on its pledge page in report ``month`` (as SubItem.get_absolute_url)."""
-    return reverse("pledges:pledge", args=[pledge]) + f"?report={month}#item-{pledge}-{position}"
 
 
 def signed(number: int) -> str:
@@ -134,87 +126,21 @@ def published_figures(reports: Iterable[Report] | None = None) -> list[ReportFig
 # Sub-item states and their matching
 
 
-@dataclass(frozen=True)
-class ItemState:
-    """One sub-item as one report has it."""
-
-    month: str
-    chapter: int
-    pledge: int
-    position: int
-    pledge_title: str
-    title: str
-    rating: str
-    notes: tuple[str, ...]
-    scale: Scale = field(compare=False, repr=False)
-
-    @property
-    def key(self) -> Key:
-        return (self.chapter, self.pledge, self.position)
-
-    @property
-    def code(self) -> str:
-        """``4①``."""
-        return f"{self.pledge}{circled_number(self.position)}"
-
-    @property
-    def level(self) -> Level | None:
-        return self.scale.level(self.rating)
-
-    @property
-    def url(self) -> str:
-        return item_url(self.month, self.pledge, self.position)
-
-
 def item_states(
     reports: Sequence[Report], *, pledge: int | None = None
-) -> dict[int, dict[Key, ItemState]]:
-    """{report id: {key: state}} for every sub-item of ``reports`` (or of pledge ``pledge``).
-
-    One query whatever the number of sub-items: the sub-items joined to their rating and notes,
-    one row per note (a single row with no note text for a sub-item without notes), in the
-    order the city listed the notes.
-    """
-    by_report: dict[int, dict[Key, ItemState]] = {report.pk: {} for report in reports}
-    if not reports:
-        return by_report
-    months = {report.pk: report.month for report in reports}
-    scales = {report.pk: report.scale for report in reports}
-    sub_items = SubItem.objects.filter(pledge__chapter__report__in=list(months))
-    if pledge is not None:
-        sub_items = sub_items.filter(pledge__number=pledge)
-    rows = sub_items.order_by("id", "assessment__notes__position", "assessment__notes__id")
-    rows = rows.values_list(
-        "id",
-        "pledge__chapter__report_id",
-        "pledge__chapter__number",
-        "pledge__number",
-        "pledge__title",
-        "position",
-        "title",
-        "assessment__rating",
-        "assessment__notes__text",
-    )
-    for _id, group in itertools.groupby(rows, key=lambda row: row[0]):
-        first, *others = group
-        _, report_id, chapter, number, pledge_title, position, title, rating, note = first
-        notes = [note, *(row[-1] for row in others)] if note is not None else []
-        state = ItemState(
-            month=months[report_id],
-            chapter=chapter,
-            pledge=number,
-            position=position,
-            pledge_title=pledge_title,
-            title=title,
-            rating=rating or "",
-            scale=scales[report_id],
-            notes=tuple(notes),
-        )
-        by_report[report_id][state.key] = state
-    return by_report
+) -> dict[int, dict[Key, Item]]:
+    """{report id: {key: item}} for every sub-item of ``reports`` (or of pledge ``pledge``),
+    read through ``reading.read_reports``: one query whatever their number."""
+    narrowed = Q(pledge__number=pledge) if pledge is not None else None
+    return {
+        report_id: data.by_key
+        for report_id, data in reading.read_reports(
+            list(reports), narrowed, footnotes=False
+        ).items()
+    }
 
 
-def new_notes_of(before: ItemState | None, after: ItemState) -> tuple[str, ...]:
+def new_notes_of(before: Item | None, after: Item) -> tuple[str, ...]:
     """The notes of ``after`` whose exact text ``before`` lacks (all of them without ``before``)."""
     known = set(before.notes) if before else set()
     return tuple(note for note in after.notes if note not in known)
@@ -238,12 +164,12 @@ class ItemChange:
     """One matched (or unmatched) sub-item between two reports and the group it falls in."""
 
     kind: str
-    before: ItemState | None
-    after: ItemState | None
+    before: Item | None
+    after: Item | None
     new_notes: tuple[str, ...] = ()
 
     @property
-    def current(self) -> ItemState:
+    def current(self) -> Item:
         """The later state when there is one (its title and link are the ones to show)."""
         state = self.after or self.before
         assert state is not None
@@ -274,7 +200,7 @@ class ItemChange:
         }
 
 
-def match(before: dict[Key, ItemState], after: dict[Key, ItemState]) -> list[ItemChange]:
+def match(before: dict[Key, Item], after: dict[Key, Item]) -> list[ItemChange]:
     """Every sub-item of either side as an ItemChange, in (chapter, pledge, position) order."""
     changes = []
     for key in sorted(before.keys() | after.keys()):
@@ -636,7 +562,7 @@ class TimelineEntry:
     """
 
     report: Report
-    state: ItemState
+    state: Item
     notes: tuple[TimelineNote, ...]
     movement: str = UNCHANGED
     previous_rating: str = ""
@@ -660,7 +586,7 @@ class SubItemTimeline:
     entries: tuple[TimelineEntry, ...]
 
     @property
-    def latest(self) -> ItemState:
+    def latest(self) -> Item:
         return self.entries[0].state
 
     @property
@@ -669,19 +595,25 @@ class SubItemTimeline:
 
     @property
     def anchor(self) -> str:
-        """The id the pledge page gives this sub-item (see SubItem.get_absolute_url)."""
-        return f"item-{self.latest.pledge}-{self.latest.position}"
+        return self.latest.anchor
 
 
 def pledge_timeline(number: int, reports: Sequence[Report] | None = None) -> list[SubItemTimeline]:
     """Per sub-item of pledge ``number``: its state in every published report, newest first.
 
-    ``reports`` defaults to all published reports (one query); then one query for the states.
+    ``reports`` defaults to all published reports (one query); then three for their items.
     """
     if reports is None:
-        reports = list(Report.objects.published().order_by("as_of"))
+        reports = list(Report.objects.published())
+    return timelines(reading.read_reports(list(reports), Q(pledge__number=number)), reports)
+
+
+def timelines(
+    by_report: dict[int, reading.ReportData], reports: Sequence[Report]
+) -> list[SubItemTimeline]:
+    """Per sub-item read in ``by_report``: its state in each of ``reports``, newest first."""
     reports = sorted(reports, key=lambda report: report.as_of)
-    states = item_states(reports, pledge=number)
+    states = {report.pk: by_report[report.pk].by_key for report in reports}
     entries: dict[Key, list[TimelineEntry]] = defaultdict(list)
     for index, report in enumerate(reports):
         previous = states[reports[index - 1].pk] if index else None

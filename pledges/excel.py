@@ -1,10 +1,9 @@
 """The report as a workbook in the city's layout, as CSV/JSON open data, and the workbook back in.
 
-Export is two steps (STYLE rule 9): ``item_rows`` reads any sub-item queryset in two queries
-and returns plain ``ItemRow``s (one per sub-item, carrying its chapter and pledge);
-``report_rows`` is that over a whole report, plus its footnotes. The renderers (``render_xlsx``,
-``render_csv``, ``render_json``) only turn those rows into a format. ``render_csv`` serves both
-CSV downloads: the open data of a report (/export/<month>.csv) and the filtered /items.csv.
+Export is two steps (STYLE rule 9): ``reading.read_report`` reads the report (or the sub-items a
+filter chose) as plain ``Item``s; the renderers (``render_xlsx``, ``render_csv``,
+``render_json``) only turn them into a format. ``render_csv`` serves both CSV downloads: the open
+data of a report (/export/<month>.csv) and the filtered /items.csv.
 
 Import is the way back for the ``一覧`` sheet only: ``plan_import`` reads an edited workbook,
 matches its rows to the report strictly by position (the codes in column A), and returns an
@@ -38,13 +37,11 @@ import io
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
@@ -58,8 +55,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from . import caching, stats, table_format
 from .editing import assessment_fingerprint, history_reason
 from .models import Assessment, Footnote, Pledge, ProgressNote, Report, SubItem
-from .ratings import Scale
-from .table_format import NOTE_BULLET, circled_number
+from .reading import Item, ReportData, read_report
+from .table_format import NOTE_BULLET
 from .xlsx_reading import BoundedWorkbook, Row, WorkbookError, quote
 
 LIST_SHEET = "一覧"
@@ -99,172 +96,51 @@ CSV_HEADER = (
 # Rows: the one read of a report every export and the import start from
 
 
-@dataclass(frozen=True)
-class ItemRow:
-    """One sub-item with its chapter and pledge, as plain values."""
-
-    sub_item_id: int
-    chapter_number: int
-    chapter_title: str
-    pledge_number: int
-    pledge_field: str
-    pledge_title: str
-    position: int
-    title: str
-    content: str
-    notes: tuple[str, ...]
-    notes_bulleted: bool
-    rating: str  # A–D, or "" while a draft leaves it open
-    footnote: str  # a marker like ※1, or ""
-    footnote_text: str  # the footnote itself, or ""
-    updated: date | None  # local date of the assessment's last change; None if unassessed
-    scale: Scale = field(compare=False, repr=False)
-
-    @property
-    def marker(self) -> str:
-        return circled_number(self.position)
-
-    @property
-    def code(self) -> str:
-        """``4①``."""
-        return f"{self.pledge_number}{self.marker}"
-
-    @property
-    def chapter_code(self) -> str:
-        return f"第{self.chapter_number}章"
-
-    @property
-    def chapter_label(self) -> str:
-        return f"{self.chapter_code} {self.chapter_title}"
-
-    @property
-    def pledge_label(self) -> str:
-        return f"【{self.pledge_field}】{self.pledge_title}"
-
-    @property
-    def item_label(self) -> str:
-        return self.marker + self.title
-
-    @property
-    def notes_text(self) -> str:
-        return notes_cell(self.notes, self.notes_bulleted)
-
-    @property
-    def rating_text(self) -> str:
-        """``A 完了`` (no footnote marker), or "" when unrated."""
-        return self.scale.text(self.rating)
-
-    @property
-    def rating_cell(self) -> str:
-        """What the 評価 column shows: ``A 完了`` or ``※1 C 着手``."""
-        if not self.rating:
-            return self.footnote
-        return table_format.rating_cell(self.rating_text, self.footnote or None)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The row as open data (JSON)."""
-        return {
-            "chapter": self.chapter_number,
-            "chapter_title": self.chapter_title,
-            "pledge": self.pledge_number,
-            "pledge_field": self.pledge_field,
-            "pledge_title": self.pledge_title,
-            "sub_item": self.position,
-            "code": self.code,
-            "title": self.title,
-            "content": self.content,
-            "notes": list(self.notes),
-            "rating": self.rating or None,
-            "rating_label": self.scale.label(self.rating) or None,
-            "footnote": self.footnote or None,
-        }
-
-    def csv_row(self) -> tuple[str | int, ...]:
-        """The row under ``CSV_HEADER``, exact text (``render_csv`` makes it formula-safe)."""
-        return (
-            self.chapter_number,
-            self.chapter_title,
-            self.pledge_number,
-            self.pledge_field,
-            self.pledge_title,
-            self.code,
-            self.title,
-            self.content,
-            self.notes_text,
-            self.rating,
-            self.scale.label(self.rating),
-            f"{self.footnote}：{self.footnote_text}" if self.footnote else "",
-            self.updated.isoformat() if self.updated else "",
-        )
+def item_dict(item: Item) -> dict[str, Any]:
+    """The item as open data (JSON)."""
+    return {
+        "chapter": item.chapter,
+        "chapter_title": item.chapter_title,
+        "pledge": item.pledge,
+        "pledge_field": item.pledge_field,
+        "pledge_title": item.pledge_title,
+        "sub_item": item.position,
+        "code": item.code,
+        "title": item.title,
+        "content": item.content,
+        "notes": list(item.notes),
+        "rating": item.rating or None,
+        "rating_label": item.scale.label(item.rating) or None,
+        "footnote": item.footnote or None,
+    }
 
 
-@dataclass(frozen=True)
-class ReportRows:
-    """A report read for export: its sub-items in order and its footnotes (marker, text)."""
-
-    report: Report
-    items: tuple[ItemRow, ...]
-    footnotes: tuple[tuple[str, str], ...]
-
-
-def item_rows(sub_items: QuerySet[SubItem], scale: Scale) -> tuple[ItemRow, ...]:
-    """``sub_items`` (filtered and ordered as the caller wants) as ``ItemRow``s, in two queries
-    (notes, then sub-items), whatever their number.
-
-    Plain values rather than model instances: a 10,000-item report is read several times faster.
-    """
-    notes: dict[int, list[tuple[str, bool]]] = defaultdict(list)
-    for assessment_id, text, bulleted in (
-        ProgressNote.objects.filter(assessment__sub_item__in=sub_items.values("pk"))
-        .order_by("assessment_id", "position", "id")
-        .values_list("assessment_id", "text", "bulleted")
-    ):
-        notes[assessment_id].append((text, bulleted))
-    values = sub_items.values_list(
-        "pk", "pledge__chapter__number", "pledge__chapter__title", "pledge__number",
-        "pledge__field", "pledge__title", "position", "title", "content",
-        "assessment__pk", "assessment__rating", "assessment__footnote__marker",
-        "assessment__footnote__text", "assessment__updated_at",
+def csv_row(item: Item, footnote_texts: dict[str, str]) -> tuple[str | int, ...]:
+    """The item under ``CSV_HEADER``, exact text (``render_csv`` makes it formula-safe)."""
+    updated = timezone.localtime(item.updated).date().isoformat() if item.updated else ""
+    footnote = item.footnote
+    return (
+        item.chapter,
+        item.chapter_title,
+        item.pledge,
+        item.pledge_field,
+        item.pledge_title,
+        item.code,
+        item.title,
+        item.content,
+        notes_cell(item.notes, item.notes_bulleted),
+        item.rating,
+        item.scale.label(item.rating),
+        f"{footnote}：{footnote_texts.get(footnote, '')}" if footnote else "",
+        updated,
     )
-    items = []
-    for (pk, chapter_number, chapter_title, pledge_number, pledge_field, pledge_title, position,
-         title, content, assessment_id, rating, footnote, footnote_text, updated_at) in values:
-        item_notes = notes.get(assessment_id, [])
-        items.append(
-            ItemRow(
-                sub_item_id=pk,
-                chapter_number=chapter_number,
-                chapter_title=chapter_title,
-                pledge_number=pledge_number,
-                pledge_field=pledge_field,
-                pledge_title=pledge_title,
-                position=position,
-                title=title,
-                content=content,
-                notes=tuple(text for text, _bulleted in item_notes),
-                notes_bulleted=all(bulleted for _text, bulleted in item_notes),
-                rating=rating or "",
-                footnote=footnote or "",
-                footnote_text=footnote_text or "",
-                updated=timezone.localtime(updated_at).date() if updated_at else None,
-                scale=scale,
-            )
-        )
-    return tuple(items)
 
 
-def report_rows(report: Report) -> ReportRows:
-    """Read ``report`` in three queries, whatever its size (sub-items, notes, footnotes)."""
-    items = item_rows(
-        SubItem.objects.filter(pledge__chapter__report=report).order_by(
-            "pledge__chapter__number", "pledge__number", "position"
-        ),
-        report.scale,
-    )
-    footnotes = tuple(
-        Footnote.objects.filter(report=report).order_by("pk").values_list("marker", "text")
-    )
-    return ReportRows(report=report, items=items, footnotes=footnotes)
+def rating_cell(item: Item) -> str:
+    """What the 評価 column shows: ``A 完了`` or ``※1 C 着手`` (the marker alone if unrated)."""
+    if not item.rating:
+        return item.footnote
+    return table_format.rating_cell(item.rating_text, item.footnote or None)
 
 
 def notes_cell(notes: Sequence[str], bulleted: bool = True) -> str:
@@ -348,33 +224,33 @@ def set_text(cell, value: str) -> None:
 # Rendering
 
 
-def sheet_lines(items: Sequence[ItemRow]) -> Iterator[tuple[str, ItemRow]]:
+def sheet_lines(items: Sequence[Item]) -> Iterator[tuple[str, Item]]:
     """The ``一覧`` table rows in order: ("chapter", first item of the chapter), ("pledge", …),
     ("item", item). Shared by the renderer and the import so both agree on the layout."""
     chapter = pledge = None
     for item in items:
-        if item.chapter_number != chapter:
-            chapter = item.chapter_number
+        if item.chapter != chapter:
+            chapter = item.chapter
             yield "chapter", item
-        if item.pledge_number != pledge:
-            pledge = item.pledge_number
+        if item.pledge != pledge:
+            pledge = item.pledge
             yield "pledge", item
         yield "item", item
 
 
-def line_code(kind: str, item: ItemRow) -> str:
+def line_code(kind: str, item: Item) -> str:
     """Column A of a table row: ``第1章``, ``1`` or ``1①``."""
-    return {"chapter": item.chapter_code, "pledge": str(item.pledge_number), "item": item.code}[
+    return {"chapter": item.chapter_code, "pledge": str(item.pledge), "item": item.code}[
         kind
     ]
 
 
-def _fixed_cells(kind: str, item: ItemRow) -> dict[str, str]:
+def _fixed_cells(kind: str, item: Item) -> dict[str, str]:
     """The cells of a table row that the import must find unchanged."""
     if kind == "chapter":
         return {"A": item.chapter_code, "B": item.chapter_title}
     if kind == "pledge":
-        return {"A": str(item.pledge_number), "B": item.pledge_label}
+        return {"A": str(item.pledge), "B": item.pledge_label}
     return {"A": item.code, "B": item.item_label, "C": item.content}
 
 
@@ -414,7 +290,7 @@ def _styles() -> dict[str, NamedStyle]:
     }
 
 
-def render_xlsx(rows: ReportRows, summary: stats.ReportSummary) -> bytes:
+def render_xlsx(rows: ReportData, summary: stats.ReportSummary) -> bytes:
     """The workbook (``一覧`` and ``集計``) as .xlsx bytes. Pure: no queries."""
     workbook = Workbook()
     styles = _styles()
@@ -430,7 +306,7 @@ def render_xlsx(rows: ReportRows, summary: stats.ReportSummary) -> bytes:
     return output.getvalue()
 
 
-def _write_list(sheet: Worksheet, rows: ReportRows) -> None:
+def _write_list(sheet: Worksheet, rows: ReportData) -> None:
     report = rows.report
     last_column = get_column_letter(len(HEADER))
     sheet["A1"].style = "pledges_title"
@@ -452,7 +328,10 @@ def _write_list(sheet: Worksheet, rows: ReportRows) -> None:
         style = {"chapter": "pledges_chapter", "pledge": "pledges_pledge"}.get(kind, "pledges_text")
         values = _fixed_cells(kind, item)
         if kind == "item":
-            values |= {NOTES_COLUMN: item.notes_text, RATING_COLUMN: item.rating_cell}
+            values |= {
+                NOTES_COLUMN: notes_cell(item.notes, item.notes_bulleted),
+                RATING_COLUMN: rating_cell(item),
+            }
             rating_rows[item.footnote].append(row)
         for column in "ABCDE":
             cell = sheet[f"{column}{row}"]
@@ -467,10 +346,11 @@ def _write_list(sheet: Worksheet, rows: ReportRows) -> None:
 
     row += 1
     total_width = sum(COLUMN_WIDTHS[column] for column in "BCDE")
-    for marker, text in rows.footnotes:
+    for footnote in rows.footnotes:
+        text = footnote.text
         row += 1
         sheet[f"A{row}"].style = sheet[f"B{row}"].style = "pledges_footnote"
-        set_text(sheet[f"A{row}"], marker)
+        set_text(sheet[f"A{row}"], footnote.marker)
         set_text(sheet[f"B{row}"], text)
         sheet.merge_cells(f"B{row}:{last_column}{row}")
         # Excel does not fit the height of merged cells itself.
@@ -485,7 +365,7 @@ def _write_list(sheet: Worksheet, rows: ReportRows) -> None:
     _page_setup(sheet)
 
 
-def _write_export_record(sheet: Worksheet, rows: ReportRows) -> None:
+def _write_export_record(sheet: Worksheet, rows: ReportData) -> None:
     """What this workbook was exported from, for the upload to tell its own edits from others'.
 
     Very hidden: Excel and LibreOffice keep it when saving but show it in no menu.
@@ -584,7 +464,7 @@ def _write_summary(sheet: Worksheet, report: Report, summary: stats.ReportSummar
     _page_setup(sheet)
 
 
-def render_csv(items: Iterable[ItemRow]) -> bytes:
+def render_csv(rows: ReportData) -> bytes:
     """UTF-8 with BOM (so Excel reads the Japanese), CRLF lines: ``CSV_HEADER``, then one line
     per item.
 
@@ -594,11 +474,14 @@ def render_csv(items: Iterable[ItemRow]) -> bytes:
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\r\n")
     writer.writerow([str(header) for header in CSV_HEADER])
-    writer.writerows([formula_safe(value) for value in item.csv_row()] for item in items)
+    texts = {footnote.marker: footnote.text for footnote in rows.footnotes}
+    writer.writerows(
+        [formula_safe(value) for value in csv_row(item, texts)] for item in rows.items
+    )
     return ("\ufeff" + output.getvalue()).encode("utf-8")
 
 
-def render_json(rows: ReportRows, summary: stats.ReportSummary) -> dict[str, Any]:
+def render_json(rows: ReportData, summary: stats.ReportSummary) -> dict[str, Any]:
     """The whole report as one JSON-ready dict: metadata, recomputed summary, footnotes, items."""
     report = rows.report
     return {
@@ -608,14 +491,14 @@ def render_json(rows: ReportRows, summary: stats.ReportSummary) -> dict[str, Any
         "month_label": report.month_label,
         "status": report.status,
         "summary": {key: value for key, value in summary.as_dict().items() if key != "report"},
-        "footnotes": [{"marker": marker, "text": text} for marker, text in rows.footnotes],
-        "items": [item.as_dict() for item in rows.items],
+        "footnotes": [{"marker": f.marker, "text": f.text} for f in rows.footnotes],
+        "items": [item_dict(item) for item in rows.items],
     }
 
 
 def export_xlsx(report: Report) -> bytes:
-    """``render_xlsx`` of ``report_rows``: four queries."""
-    return render_xlsx(report_rows(report), stats.report_summary(report))
+    """``render_xlsx`` of the whole report: four queries."""
+    return render_xlsx(read_report(report), stats.report_summary(report))
 
 
 def download_name(report: Report, extension: str) -> tuple[str, str]:
@@ -759,7 +642,7 @@ def plan_import(data: bytes, report: Report) -> ImportPlan:
     The workbook is read within the bounds of ``xlsx_reading`` (size, expansion, rows, cell
     length) before anything else. Three queries (the report's rows), no writes.
     """
-    rows = report_rows(report)
+    rows = read_report(report)
     workbook = BoundedWorkbook(data)
     if LIST_SHEET not in workbook.sheet_names:
         found = "、".join(name for name in workbook.sheet_names if name != EXPORT_SHEET) or "なし"
@@ -778,7 +661,7 @@ def plan_import(data: bytes, report: Report) -> ImportPlan:
     return _plan(table, rows, exported)
 
 
-def _exported_fingerprints(workbook: BoundedWorkbook, rows: ReportRows) -> dict[str, str]:
+def _exported_fingerprints(workbook: BoundedWorkbook, rows: ReportData) -> dict[str, str]:
     """Sub-item code → fingerprint of its rating and notes when the workbook was exported."""
     found = list(
         workbook.rows(EXPORT_SHEET, max_rows=len(rows.items) + 10, limits={"A": 100, "B": 64})
@@ -792,7 +675,7 @@ def _exported_fingerprints(workbook: BoundedWorkbook, rows: ReportRows) -> dict[
     return {row.text("A"): row.text("B") for row in found if row.number > EXPORT_HEADER_ROW}
 
 
-def _plan(table: list[Row], rows: ReportRows, exported: dict[str, str] | None) -> ImportPlan:
+def _plan(table: list[Row], rows: ReportData, exported: dict[str, str] | None) -> ImportPlan:
     header_at = next(
         (
             index
@@ -881,7 +764,7 @@ def _plan(table: list[Row], rows: ReportRows, exported: dict[str, str] | None) -
 
 
 def _table_rows(
-    rows: list[Row], header_number: int, expected: list[tuple[str, ItemRow]], report: Report
+    rows: list[Row], header_number: int, expected: list[tuple[str, Item]], report: Report
 ) -> list[Row]:
     """The sheet's rows under the header, one per line of the report's table; a row added,
     removed, emptied or reordered raises ``WorkbookError`` naming the first row that departs."""
@@ -935,7 +818,7 @@ def _table_rows(
     return body
 
 
-def _read_rating(text: str, item: ItemRow, published: bool) -> tuple[str, str | None]:
+def _read_rating(text: str, item: Item, published: bool) -> tuple[str, str | None]:
     """(rating, None) or ("", what is wrong) for a 評価 cell like ``A 完了`` / ``※1 C 着手``.
 
     The rating is read as clerks type it (``ratings.Scale.read``: ``a``, ``Ａ``, ``A完了``,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from . import excel, stats
 from .caching import cached_page
 from .models import Report
+from .reading import read_report
 from .views import published_report
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,7 +49,7 @@ def export_xlsx(request: HttpRequest, month: str | None = None) -> HttpResponse:
 def export_csv(request: HttpRequest, month: str) -> HttpResponse:
     """One line per sub-item of the report, the same columns as /items.csv."""
     report = published_report(month, request)
-    body = excel.render_csv(excel.report_rows(report).items)
+    body = excel.render_csv(read_report(report))
     return _download(report, body, "text/csv; charset=utf-8", "csv")
 
 
@@ -57,6 +58,6 @@ def export_csv(request: HttpRequest, month: str) -> HttpResponse:
 def export_json(request: HttpRequest, month: str) -> HttpResponse:
     """The whole report as JSON, shown in the browser (inline) but saved under its name."""
     report = published_report(month, request)
-    data = excel.render_json(excel.report_rows(report), stats.report_summary(report))
+    data = excel.render_json(read_report(report), stats.report_summary(report))
     body = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
     return _download(report, body, "application/json; charset=utf-8", "json", "inline")

@@ -7,11 +7,11 @@ templates. Each page runs a fixed number of queries whatever the size of the rep
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import groupby
 from typing import ClassVar
 
-from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,10 +20,11 @@ from django.views.decorators.http import require_safe
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from . import changes, excel, stats
+from . import changes, excel, reading, stats
 from .caching import cached_page, published_reports
 from .filters import SubItemFilter
-from .models import Footnote, Pledge, Report, SubItem
+from .models import Pledge, Report, SubItem
+from .reading import FootnoteText, Item, Key, item_url, read_report, read_reports
 from .references import split_references
 from .tables import SubItemTable
 
@@ -69,17 +70,12 @@ def report_url(name: str, report: Report, *args: object, fragment: str = "") -> 
     return f"{url}#{fragment}" if fragment else url
 
 
-def item_anchor(pledge_number: int, position: int) -> str:
-    """The id of a sub-item on its chapter and pledge pages (as ``SubItem.get_absolute_url``)."""
-    return f"item-{pledge_number}-{position}"
-
-
 @dataclass(frozen=True)
 class FootnoteDisplay:
     """A ※N footnote ready to show: ``pieces`` are (text, url) with url "" for plain text.
 
-    ``named`` holds the (pledge number, position) of every sub-item its text names that exists
-    in the report; those references become links.
+    ``named`` holds the keys (pledge number, position) of every sub-item its text names that
+    exists in the report; those references become links.
     """
 
     id: int
@@ -88,70 +84,86 @@ class FootnoteDisplay:
     named: frozenset[tuple[int, int]]
 
 
-def footnote_displays(
-    report: Report, footnotes: list[Footnote], existing: set[tuple[int, int]]
-) -> dict[int, FootnoteDisplay]:
-    """``footnotes`` by id, their references to sub-items in ``existing`` turned into links."""
-    displays = {}
+def footnote_displays(report: Report, footnotes: Sequence[FootnoteText]) -> list[FootnoteDisplay]:
+    """``footnotes`` with their references to sub-items of ``report`` turned into links.
+
+    One query, only when a footnote names a sub-item: whether those sub-items exist (a
+    reference to one that does not stays plain text).
+    """
+    references = {
+        footnote.id: list(split_references(footnote.text)) for footnote in footnotes
+    }
+    named = {ref.key for pieces in references.values() for _text, ref in pieces if ref}
+    existing: set[tuple[int, int]] = set()
+    if named:
+        wanted = Q()
+        for number, position in named:
+            wanted |= Q(pledge__number=number, position=position)
+        existing = set(
+            SubItem.objects.filter(wanted, pledge__chapter__report=report).values_list(
+                "pledge__number", "position"
+            )
+        )
+    displays = []
     for footnote in footnotes:
-        pieces = []
-        named = set()
-        for text, ref in split_references(footnote.text):
+        pieces, linked = [], set()
+        for text, ref in references[footnote.id]:
             if ref is None or ref.key not in existing:
                 pieces.append((text, ""))
                 continue
-            anchor = item_anchor(*ref.key)
-            pieces.append((text, report_url("pledges:pledge", report, ref.pledge, fragment=anchor)))
-            named.add(ref.key)
-        displays[footnote.id] = FootnoteDisplay(
-            footnote.id, footnote.marker, tuple(pieces), frozenset(named)
+            pieces.append((text, item_url(report.month, *ref.key)))
+            linked.add(ref.key)
+        displays.append(
+            FootnoteDisplay(footnote.id, footnote.marker, tuple(pieces), frozenset(linked))
         )
     return displays
 
 
-def detailed_sub_items(report: Report, **filters: object) -> list[SubItem]:
-    """Sub-items with pledge, assessment, notes and the footnotes that concern them; 3 queries.
+@dataclass(frozen=True)
+class ShownItem:
+    """A sub-item as a page shows it: the item, its footnotes — (display, carried), carried for
+    the one marked on its rating, not for one whose text names it — and its timeline."""
 
-    Each item gets ``footnotes``: a list of (FootnoteDisplay, carried) where ``carried`` is True
-    for the footnote marked on its rating and False for one whose text names the item. The
-    sub-items a footnote names (28② on the page of pledge 4) come with the same query, so the
-    references can be checked without another one.
-    """
-    footnotes = list(Footnote.objects.filter(report=report))
-    named = {
-        ref.key
-        for footnote in footnotes
-        for _text, ref in split_references(footnote.text)
-        if ref is not None
-    }
-    wanted = Q(**filters)
-    for number, position in named:
-        wanted |= Q(pledge__number=number, position=position)
-    fetched = list(
-        SubItem.objects.filter(wanted, pledge__chapter__report=report)
-        .annotate(on_page=Case(When(Q(**filters), then=Value(True)), default=Value(False)))
-        .select_related("pledge__chapter__report", "assessment")
-        .prefetch_related("assessment__notes")
-        .order_by("pledge__number", "position")
-    )
-    displays = footnote_displays(
-        report, footnotes, {(item.pledge.number, item.position) for item in fetched}
-    )
-    items = [item for item in fetched if item.on_page]
-    for item in items:
-        # A sub-item added by hand may not have its assessment yet (RelatedObjectDoesNotExist).
-        carried = getattr(getattr(item, "assessment", None), "footnote_id", None)
-        item.footnotes = [
-            (footnote, footnote.id == carried)
-            for footnote in displays.values()
-            if footnote.id == carried or (item.pledge.number, item.position) in footnote.named
-        ]
-    return items
+    item: Item
+    footnotes: tuple[tuple[FootnoteDisplay, bool], ...]
+    timeline: changes.SubItemTimeline | None = None
 
 
-def grouped_by_pledge(items: list[SubItem]) -> list[tuple[Pledge, list[SubItem]]]:
-    """``items`` (ordered by pledge) as [(pledge, its items)]."""
-    return [(pledge, list(group)) for pledge, group in groupby(items, key=lambda item: item.pledge)]
+def shown_items(
+    report: Report,
+    items: Sequence[Item],
+    footnotes: Sequence[FootnoteText],
+    timelines: dict[Key, changes.SubItemTimeline] | None = None,
+) -> list[ShownItem]:
+    displays = footnote_displays(report, footnotes)
+    timelines = timelines or {}
+    return [
+        ShownItem(
+            item,
+            tuple(
+                (display, display.id == item.footnote_id)
+                for display in displays
+                if display.id == item.footnote_id or (item.pledge, item.position) in display.named
+            ),
+            timelines.get(item.key),
+        )
+        for item in items
+    ]
+
+
+def grouped_by_pledge(shown: list[ShownItem]) -> list[tuple[reading.Pledge, list[ShownItem]]]:
+    """``shown`` (in table order) as [(pledge, its shown items)]."""
+    pledges = {}
+    for entry in shown:
+        pledges.setdefault(entry.item.pledge, []).append(entry)
+    return [
+        (_pledge_of(entries[0].item), entries) for entries in pledges.values()
+    ]
+
+
+def _pledge_of(item: Item) -> reading.Pledge:
+    return reading.Pledge(item.pledge, item.pledge_field, item.pledge_title, item.chapter,
+                          item.chapter_title, ())
 
 
 @require_safe
@@ -179,12 +191,13 @@ def overview(request: HttpRequest) -> HttpResponse:
 def chapter(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
     chapter = get_object_or_404(stats.chapters_with_counts(report), number=number)
+    data = read_report(report, chapter=number)
     context = {
         "report": report,
         "reports": reports,
         "chapter": chapter,
         "breakdown": stats.chapter_breakdown(chapter),
-        "pledges": grouped_by_pledge(detailed_sub_items(report, pledge__chapter=chapter)),
+        "pledges": grouped_by_pledge(shown_items(report, data.items, data.footnotes)),
     }
     return render(request, "pledges/chapter.html", context)
 
@@ -201,20 +214,6 @@ def _neighbour(direction: str) -> Subquery:
     )
 
 
-def with_timelines(items: list[SubItem], pledge: Pledge, reports: list[Report]) -> list[SubItem]:
-    """``items`` of ``pledge``, each given ``timeline``: its SubItemTimeline across ``reports``.
-
-    One query (the published ``reports`` are already known); none while there is only one
-    report, whose timeline would only repeat the page.
-    """
-    timelines = {}
-    if len(reports) > 1:
-        timelines = {t.key: t for t in changes.pledge_timeline(pledge.number, reports)}
-    for item in items:
-        item.timeline = timelines.get((pledge.chapter.number, pledge.number, item.position))
-    return items
-
-
 @require_safe
 @cached_page(depends="all")  # each sub-item's timeline across the reports
 def pledge(request: HttpRequest, number: int) -> HttpResponse:
@@ -223,11 +222,19 @@ def pledge(request: HttpRequest, number: int) -> HttpResponse:
         previous_number=_neighbour("lt"), next_number=_neighbour("gt")
     )
     pledge = get_object_or_404(pledges, chapter__report=report, number=number)
+    # The pledge in every published report at once: this report's items and their timelines.
+    by_report = read_reports(reports, Q(pledge__number=number))
+    timelines = (
+        {timeline.key: timeline for timeline in changes.timelines(by_report, reports)}
+        if len(reports) > 1
+        else {}
+    )
+    data = by_report[report.pk]
     context = {
         "report": report,
         "reports": reports,
         "pledge": pledge,
-        "items": with_timelines(detailed_sub_items(report, pledge=pledge), pledge, reports),
+        "items": shown_items(report, data.items, data.footnotes, timelines),
     }
     return render(request, "pledges/pledge.html", context)
 
@@ -303,7 +310,7 @@ def items_csv(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    body = excel.render_csv(excel.item_rows(filterset.qs, report.scale))
+    body = excel.render_csv(read_report(report, items=filterset.qs.values_list("pk", flat=True)))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     filename = f"iruma-pledge-items-{report.month}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -320,7 +327,7 @@ def summary_json(request: HttpRequest, month: str | None = None) -> JsonResponse
 
 
 # --------------------------------------------------------------------------------------------
-# Reports over time (issue 7)
+# Reports over time
 
 
 def comparison_or_404(trend: changes.Trend, before: str, after: str) -> changes.Comparison:

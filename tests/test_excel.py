@@ -15,7 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from pledges import excel, stats
 from pledges.models import Assessment, ProgressNote, Report, SubItem
-from pledges.ratings import IRUMA
+from pledges.reading import read_report
 
 from .workbooks import edit_cells, edited, open_workbook, row_of, sub_item_rows
 
@@ -263,7 +263,7 @@ def test_export_and_import_read_the_report_in_constant_queries(
 
 
 def test_csv_has_a_bom_and_one_line_per_sub_item(report_2022: Report) -> None:
-    data = excel.render_csv(excel.report_rows(report_2022).items)
+    data = excel.render_csv(read_report(report_2022))
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == [str(header) for header in excel.CSV_HEADER]
@@ -296,7 +296,7 @@ def test_csv_prefixes_formula_looking_cells_with_an_apostrophe(
     report_2022: Report, text: str
 ) -> None:
     SubItem.objects.filter(pledge__number=1, position=1).update(title=text)
-    data = excel.render_csv(excel.report_rows(report_2022).items).decode("utf-8-sig")
+    data = excel.render_csv(read_report(report_2022)).decode("utf-8-sig")
     first = list(csv.reader(io.StringIO(data)))[1]
     assert first[6] == "'" + text
     assert first[2] == "1"  # numbers are left as they are
@@ -304,23 +304,25 @@ def test_csv_prefixes_formula_looking_cells_with_an_apostrophe(
 
 def test_json_keeps_formula_looking_text_exactly(report_2022: Report) -> None:
     SubItem.objects.filter(pledge__number=1, position=1).update(title=FORMULA_LIKE[0])
-    data = excel.render_json(excel.report_rows(report_2022), stats.report_summary(report_2022))
+    data = excel.render_json(read_report(report_2022), stats.report_summary(report_2022))
     assert data["items"][0]["title"] == FORMULA_LIKE[0]
 
 
-def test_item_rows_follow_the_queryset_order_and_filter(
+def test_chosen_sub_items_are_read_in_table_order_in_two_queries(
     report_2022: Report, django_assert_num_queries
 ) -> None:
-    sub_items = SubItem.objects.filter(
+    chosen = SubItem.objects.filter(
         pledge__chapter__report=report_2022, pledge__number__in=[4, 3]
     ).order_by("-pledge__number", "position")
+    ids = list(chosen.values_list("pk", flat=True))
     with django_assert_num_queries(2):
-        rows = excel.item_rows(sub_items, IRUMA)
-    assert [row.code for row in rows] == ["4①", "4②", "3①", "3②"]
+        data = read_report(report_2022, items=ids)
+    assert [item.code for item in data.items] == ["3①", "3②", "4①", "4②"]
+    assert [footnote.marker for footnote in data.footnotes] == ["※1"]
 
 
 def test_json_has_the_report_its_summary_and_every_sub_item(report_2022: Report) -> None:
-    data = excel.render_json(excel.report_rows(report_2022), stats.report_summary(report_2022))
+    data = excel.render_json(read_report(report_2022), stats.report_summary(report_2022))
     json.dumps(data)  # serialisable as it is
     assert data["report"] == "2022-03" and data["month_label"] == "令和4年3月"
     assert [r["count"] for r in data["summary"]["ratings"]] == [8, 28, 24, 0]

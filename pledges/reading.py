@@ -1,0 +1,268 @@
+"""A report as one immutable shape, read in a fixed number of queries.
+
+Every page, export and comparison reads sub-items through here, as ``Item``: the one shape of a
+sub-item outside the models, with its code (``4①``), anchor and level computed once. The tree
+(chapters → pledges → items) is built from the items in Python.
+
+``read_reports`` reads several reports at once in the same two queries — sub-items joined to
+their pledge, chapter, assessment, footnote marker and notes (a row per note); the footnotes —
+whatever their number and size; ``read_report`` is that for one report, optionally narrowed to
+one chapter, one pledge or chosen sub-items.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from itertools import groupby
+
+from django.db.models import Q
+from django.urls import reverse
+
+from .models import Footnote, Report, SubItem
+from .ratings import Level, Scale
+from .table_format import circled_number
+
+# (chapter number, pledge number, position): how a sub-item is recognised in another report.
+Key = tuple[int, int, int]
+
+
+def item_anchor(pledge: int, position: int) -> str:
+    """The id of a sub-item on its chapter and pledge pages."""
+    return f"item-{pledge}-{position}"
+
+
+def item_url(month: str, pledge: int, position: int) -> str:
+    """The sub-item on its pledge page in report ``month``."""
+    path = reverse("pledges:pledge", args=[pledge])
+    return f"{path}?report={month}#{item_anchor(pledge, position)}"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One sub-item of one report, with its chapter, pledge, rating and notes, as plain values."""
+
+    report_id: int
+    month: str
+    sub_item_id: int
+    chapter: int
+    chapter_title: str
+    pledge: int
+    pledge_field: str
+    pledge_title: str
+    position: int
+    title: str
+    content: str
+    rating: str  # a code of ``scale``, or "" while a draft leaves it open
+    notes: tuple[str, ...]
+    notes_bulleted: bool
+    footnote: str  # its marker (※1), or ""
+    footnote_id: int | None
+    updated: datetime | None  # when its assessment last changed
+    scale: Scale = field(compare=False, repr=False)
+
+    @property
+    def key(self) -> Key:
+        return (self.chapter, self.pledge, self.position)
+
+    @property
+    def marker(self) -> str:
+        """①, ②, …"""
+        return circled_number(self.position)
+
+    @property
+    def code(self) -> str:
+        """``4①``: how the city refers to a sub-item."""
+        return f"{self.pledge}{self.marker}"
+
+    @property
+    def anchor(self) -> str:
+        return item_anchor(self.pledge, self.position)
+
+    @property
+    def url(self) -> str:
+        return item_url(self.month, self.pledge, self.position)
+
+    @property
+    def level(self) -> Level | None:
+        return self.scale.level(self.rating)
+
+    @property
+    def rating_text(self) -> str:
+        """``A 完了``, or "" when unrated."""
+        return self.scale.text(self.rating)
+
+    @property
+    def chapter_code(self) -> str:
+        return f"第{self.chapter}章"
+
+    @property
+    def chapter_label(self) -> str:
+        return f"{self.chapter_code} {self.chapter_title}"
+
+    @property
+    def pledge_label(self) -> str:
+        """``【分野】title``."""
+        return f"【{self.pledge_field}】{self.pledge_title}"
+
+    @property
+    def item_label(self) -> str:
+        """``①title``."""
+        return self.marker + self.title
+
+
+@dataclass(frozen=True)
+class FootnoteText:
+    """A ※N note under the table."""
+
+    id: int
+    marker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Pledge:
+    number: int
+    field: str
+    title: str
+    chapter: int
+    chapter_title: str
+    items: tuple[Item, ...]
+
+    @property
+    def label(self) -> str:
+        return f"【{self.field}】{self.title}"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    number: int
+    title: str
+    pledges: tuple[Pledge, ...]
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(item for pledge in self.pledges for item in pledge.items)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """What a report holds: its items in table order and its footnotes, and the tree of both.
+
+    Narrowed reads (one chapter or pledge) hold only those items; the footnotes are always all.
+    """
+
+    report: Report
+    items: tuple[Item, ...]
+    footnotes: tuple[FootnoteText, ...]
+
+    @cached_property
+    def chapters(self) -> tuple[Chapter, ...]:
+        chapters = []
+        for number, chapter_items in groupby(self.items, key=lambda item: item.chapter):
+            items = list(chapter_items)
+            pledges = tuple(
+                Pledge(number=pledge, field=first.pledge_field, title=first.pledge_title,
+                       chapter=number, chapter_title=first.chapter_title,
+                       items=(first, *rest))
+                for pledge, (first, *rest) in groupby(items, key=lambda item: item.pledge)
+            )
+            chapters.append(Chapter(number, items[0].chapter_title, pledges))
+        return tuple(chapters)
+
+    @property
+    def pledges(self) -> tuple[Pledge, ...]:
+        return tuple(pledge for chapter in self.chapters for pledge in chapter.pledges)
+
+    def chapter(self, number: int) -> Chapter | None:
+        return next((chapter for chapter in self.chapters if chapter.number == number), None)
+
+    def pledge(self, number: int) -> Pledge | None:
+        return next((pledge for pledge in self.pledges if pledge.number == number), None)
+
+    @cached_property
+    def by_key(self) -> dict[Key, Item]:
+        return {item.key: item for item in self.items}
+
+
+def read_report(report: Report, *, chapter: int | None = None, pledge: int | None = None,
+                items: Iterable[int] | None = None) -> ReportData:
+    """``report``, or only its chapter ``chapter``, pledge ``pledge`` or the sub-items with the
+    ids ``items``, with its footnotes: two queries."""
+    narrowed = Q()
+    if chapter is not None:
+        narrowed &= Q(pledge__chapter__number=chapter)
+    if pledge is not None:
+        narrowed &= Q(pledge__number=pledge)
+    if items is not None:
+        narrowed &= Q(pk__in=list(items))
+    return read_reports([report], narrowed)[report.pk]
+
+
+def read_reports(
+    reports: Sequence[Report], narrowed: Q | None = None, *, footnotes: bool = True
+) -> dict[int, ReportData]:
+    """{report id: ReportData} for ``reports``: one query for the sub-items with their notes
+    (a row per note), one for the footnotes unless ``footnotes=False`` — whatever the number
+    and size of the reports."""
+    by_id = {report.pk: report for report in reports}
+    sub_items = SubItem.objects.filter(pledge__chapter__report__in=list(by_id))
+    if narrowed is not None:
+        sub_items = sub_items.filter(narrowed)
+    rows = sub_items.order_by(
+        "pledge__chapter__report_id", "pledge__chapter__number", "pledge__number", "position",
+        "assessment__notes__position", "assessment__notes__id",
+    ).values_list(
+        "pk", "pledge__chapter__report_id", "pledge__chapter__number", "pledge__chapter__title",
+        "pledge__number", "pledge__field", "pledge__title", "position", "title", "content",
+        "assessment__rating", "assessment__footnote_id", "assessment__footnote__marker",
+        "assessment__updated_at", "assessment__notes__text", "assessment__notes__bulleted",
+    )
+    items: dict[int, list[Item]] = defaultdict(list)
+    for _pk, group in groupby(rows, key=lambda row: row[0]):
+        first, *others = group
+        (pk, report_id, chapter, chapter_title, pledge, pledge_field, pledge_title, position,
+         title, content, rating, footnote_id, marker, updated, note, _bulleted) = first
+        notes = (
+            [(note, first[-1]), *((row[-2], row[-1]) for row in others)]
+            if note is not None
+            else []
+        )
+        report = by_id[report_id]
+        items[report_id].append(
+            Item(
+                report_id=report_id,
+                month=report.month,
+                sub_item_id=pk,
+                chapter=chapter,
+                chapter_title=chapter_title,
+                pledge=pledge,
+                pledge_field=pledge_field,
+                pledge_title=pledge_title,
+                position=position,
+                title=title,
+                content=content,
+                rating=rating or "",
+                notes=tuple(text for text, _bulleted in notes),
+                notes_bulleted=all(bulleted for _text, bulleted in notes),
+                footnote=marker or "",
+                footnote_id=footnote_id,
+                updated=updated,
+                scale=report.scale,
+            )
+        )
+    texts: dict[int, list[FootnoteText]] = defaultdict(list)
+    if footnotes:
+        for footnote_id, report_id, marker, text in (
+            Footnote.objects.filter(report__in=list(by_id))
+            .order_by("report_id", "pk")
+            .values_list("pk", "report_id", "marker", "text")
+        ):
+            texts[report_id].append(FootnoteText(footnote_id, marker, text))
+    return {
+        report.pk: ReportData(report, tuple(items[report.pk]), tuple(texts[report.pk]))
+        for report in reports
+    }
