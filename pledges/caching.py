@@ -34,6 +34,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation import get_language
 
+from .choosing import month_asked, published_reports, shown_report
 from .models import (
     Assessment,
     Chapter,
@@ -135,22 +136,6 @@ def _cache_set(key: str, value: object) -> None:
         logger.warning("page cache unavailable for set", exc_info=True)
 
 
-def published_reports(request: HttpRequest) -> list[Report]:
-    """All published reports, newest first; one query, remembered on the request.
-
-    Views choosing their report can take it from here instead of querying again.
-    """
-    if not hasattr(request, "_published_reports"):
-        request._published_reports = list(Report.objects.published().order_by("-as_of"))
-    return request._published_reports
-
-
-def month_from_request(request: HttpRequest, kwargs: dict) -> str | None:
-    """The month a public page shows: the URL's ``month``, else ``?report=`` for views that
-    honour it (``only_known_parameters`` has removed it from the others); None for the newest."""
-    return kwargs.get("month") or request.GET.get("report")
-
-
 def only_known_parameters(request: HttpRequest, names: Iterable[str]) -> None:
     """Strip ``request``'s query down to ``names``, one value each, in a fixed order.
 
@@ -188,10 +173,7 @@ def page_signature(
     ``depends="report"``: the shown report's version and the published months (the selector).
     ``depends="all"``: every published report's version, for pages comparing reports.
     """
-    if month is None:
-        shown = reports[0] if reports else None
-    else:
-        shown = next((report for report in reports if report.month == month), None)
+    shown = shown_report(reports, month)
     if shown is None:
         return None
     if depends == "all":
@@ -231,7 +213,7 @@ def cached_page(
         if is_signed_in(request):
             return view(request, *args, **kwargs)
         signature = page_signature(
-            published_reports(request), month_from_request(request, kwargs), depends
+            published_reports(request), month_asked(request, kwargs), depends
         )
         if signature is None:
             return view(request, *args, **kwargs)

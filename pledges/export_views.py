@@ -1,7 +1,7 @@
 """Public downloads of a published report: the workbook in the city's layout, CSV and JSON.
 
 Kept apart from ``views`` (the HTML pages) so the page views stay small; both share
-``views.published_report``, so a draft is a 404 here exactly as on the pages.
+``choosing.chosen_report``, so a draft is a 404 here exactly as on the pages.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from django.views.decorators.http import require_safe
 
 from . import excel, stats
 from .caching import cached_page
+from .choosing import chosen_report
 from .models import Report
 from .reading import read_report
-from .views import published_report
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -40,7 +40,7 @@ def _download(
 @cached_page(parameters=())
 def export_xlsx(request: HttpRequest, month: str | None = None) -> HttpResponse:
     """The published report for ``month`` (or the newest) as .xlsx; 404 for a draft."""
-    report = published_report(month, request)
+    report, _reports = chosen_report(request, {"month": month})
     return _download(report, excel.export_xlsx(report), XLSX_TYPE, "xlsx")
 
 
@@ -48,7 +48,7 @@ def export_xlsx(request: HttpRequest, month: str | None = None) -> HttpResponse:
 @cached_page
 def export_csv(request: HttpRequest, month: str) -> HttpResponse:
     """One line per sub-item of the report, the same columns as /items.csv."""
-    report = published_report(month, request)
+    report, _reports = chosen_report(request, {"month": month})
     body = excel.render_csv(read_report(report))
     return _download(report, body, "text/csv; charset=utf-8", "csv")
 
@@ -57,7 +57,7 @@ def export_csv(request: HttpRequest, month: str) -> HttpResponse:
 @cached_page
 def export_json(request: HttpRequest, month: str) -> HttpResponse:
     """The whole report as JSON, shown in the browser (inline) but saved under its name."""
-    report = published_report(month, request)
+    report, _reports = chosen_report(request, {"month": month})
     data = excel.render_json(read_report(report), stats.report_summary(report))
     body = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
     return _download(report, body, "application/json; charset=utf-8", "json", "inline")

@@ -21,47 +21,13 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from . import changes, excel, reading, stats
-from .caching import cached_page, published_reports
+from .caching import cached_page
+from .choosing import chosen_report, published_reports
 from .filters import SubItemFilter
 from .models import Pledge, Report, SubItem
 from .reading import FootnoteText, Item, Key, item_url, read_report, read_reports
 from .references import split_references
 from .tables import SubItemTable
-
-
-def published_report(month: str | None, request: HttpRequest | None = None) -> Report:
-    """The published report for ``YYYY-MM``, or the newest one; 404 when there is none.
-
-    With ``request``, picks from the list of published reports the page cache already read.
-    """
-    if request is not None:
-        return _pick(published_reports(request), month)
-    reports = Report.objects.published()
-    report = reports.for_month(month).first() if month else reports.order_by("-as_of").first()
-    if report is None:
-        raise Http404("no such report")
-    return report
-
-
-def chosen_report(request: HttpRequest) -> tuple[Report, list[Report]]:
-    """(the report ``?report=`` asks for or the newest, all published reports newest first).
-
-    One query, shared with the page cache (``caching.published_reports``): a city publishes one
-    report a year, so the list is short. Http404 for a month that is malformed, unknown or not
-    published, and when nothing is published yet.
-    """
-    reports = published_reports(request)
-    return _pick(reports, request.GET.get("report")), reports
-
-
-def _pick(reports: list[Report], month: str | None) -> Report:
-    if month is None:
-        report = reports[0] if reports else None
-    else:
-        report = next((candidate for candidate in reports if candidate.month == month), None)
-    if report is None:
-        raise Http404(_("指定された時点の進捗報告はありません。"))
-    return report
 
 
 def report_url(name: str, report: Report, *args: object, fragment: str = "") -> str:
@@ -320,7 +286,7 @@ def items_csv(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cached_page(parameters=())
 def summary_json(request: HttpRequest, month: str | None = None) -> JsonResponse:
-    report = published_report(month, request)
+    report, _reports = chosen_report(request, {"month": month})
     return JsonResponse(
         stats.report_summary(report).as_dict(), json_dumps_params={"ensure_ascii": False}
     )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pledges.choosing import command_report
 from pledges.excel import export_xlsx
-from pledges.management.reports import report_for
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
                             help="where to write the .xlsx")
 
     def handle(self, *args, report: str | None, output: str, **options) -> None:
-        chosen = report_for(report)
+        chosen = command_report(report)
         data = export_xlsx(chosen)
         try:
             Path(output).write_bytes(data)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pledges.choosing import command_report
 from pledges.excel import (
     ConflictError,
     ImportPlan,
@@ -14,7 +15,6 @@ from pledges.excel import (
     apply_plan,
     plan_import,
 )
-from pledges.management.reports import report_for
 from pledges.xlsx_reading import MAX_UPLOAD_BYTES
 
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
     def handle(
         self, *args, path: str, report: str, dry_run: bool, overwrite: bool, **options
     ) -> None:
-        chosen = report_for(report)
+        chosen = command_report(report)
         try:
             if Path(path).stat().st_size > MAX_UPLOAD_BYTES:
                 raise CommandError(

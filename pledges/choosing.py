@@ -1,0 +1,71 @@
+"""Which report a request, a command or a staff filter means: the one place that chooses.
+
+Public pages choose among published reports only (drafts stay staff-only): the month in the URL,
+else ``?report=YYYY-MM``, else the newest. The published reports are read once per request (one
+query, a city publishes one report a year) and shared by the page cache, which keys each page by
+the version of the report chosen here. Staff tools (commands, admin filters) may name a draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.management.base import CommandError
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+
+from .models import Report
+
+
+def published_reports(request: HttpRequest) -> list[Report]:
+    """All published reports, newest first; one query, remembered on the request."""
+    if not hasattr(request, "_published_reports"):
+        request._published_reports = list(Report.objects.published().order_by("-as_of"))
+    return request._published_reports
+
+
+def month_asked(request: HttpRequest, kwargs: Mapping[str, object] | None = None) -> str | None:
+    """The month a public request names: the URL's ``month``, else ``?report=`` (the page cache
+    has removed it from views that ignore it); None for the newest."""
+    month = (kwargs or {}).get("month")
+    return str(month) if month else request.GET.get("report")
+
+
+def shown_report(reports: list[Report], month: str | None) -> Report | None:
+    """The report of ``month`` among ``reports`` (newest first), the newest for None."""
+    if month is None:
+        return reports[0] if reports else None
+    return next((report for report in reports if report.month == month), None)
+
+
+def chosen_report(
+    request: HttpRequest, kwargs: Mapping[str, object] | None = None
+) -> tuple[Report, list[Report]]:
+    """(the report the request asks for, all published reports newest first).
+
+    Http404 for a month that is malformed, unknown or not published, and when nothing is
+    published yet.
+    """
+    reports = published_reports(request)
+    report = shown_report(reports, month_asked(request, kwargs))
+    if report is None:
+        raise Http404(_("指定された時点の進捗報告はありません。"))
+    return report, reports
+
+
+def staff_report(month: str | None) -> Report | None:
+    """For staff tools: the report of ``month`` in any status, else the newest published one."""
+    if month:
+        return Report.objects.for_month(month).first()
+    return Report.objects.latest_published()
+
+
+def command_report(month: str | None) -> Report:
+    """``staff_report`` for a command's ``--report``; CommandError naming the known months."""
+    report = staff_report(month)
+    if report is not None:
+        return report
+    if month is None:
+        raise CommandError("there is no published report yet; name one with --report YYYY-MM")
+    known = ", ".join(r.month for r in Report.objects.order_by("as_of"))
+    raise CommandError(f"no report for {month!r} (expected YYYY-MM; reports: {known or 'none'})")
