@@ -32,7 +32,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import editing, ratings
+from . import editing, ratings, report_tree
 from .models import (
     Assessment,
     Chapter,
@@ -475,6 +475,14 @@ class ReportAdmin(EditingAdmin):
     formfield_overrides: ClassVar = {
         models.CharField: {"widget": forms.TextInput(attrs={"size": 80})}
     }
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # A report goes with its whole tree in bulk (editing.delete_report): the page counts the
+        # rows instead of listing thousands, and only the permission to delete reports counts,
+        # not the per-row permissions of the parts (editors may never delete an assessment).
+        reports = list(objs)
+        counts = report_tree.row_counts([report.pk for report in reports])
+        return [str(report) for report in reports], counts, set(), []
 
     def view_on_site(self, obj: Report) -> str | None:
         # A draft's public URL is a 404 until it is published.

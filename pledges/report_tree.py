@@ -249,6 +249,17 @@ def _record_deletions(rows: QuerySet, *, user, reason: str, when: datetime, usin
         )
 
 
+def row_counts(report_ids: list[int]) -> dict[str, int]:
+    """How many rows of each model the trees of these reports hold, by the model's plural
+    name (one query per model)."""
+    return {
+        str(model._meta.verbose_name_plural): model.objects.filter(
+            **{f"{lookup}__in": report_ids}
+        ).count()
+        for model, lookup in reversed(REPORT_TREE)
+    }
+
+
 def refresh_planner_statistics() -> None:
     """ANALYZE the app's tables on PostgreSQL after a bulk write.
 
