@@ -186,8 +186,11 @@ def set_rating(assessments: QuerySet[Assessment], code: str, *, user=None,
     now = timezone.now()
     with transaction.atomic():
         changed = []
+        # Locked through their ids: the admin's selection may be DISTINCT (a search across
+        # notes), which PostgreSQL cannot lock.
         for assessment in (
-            assessments.select_related("sub_item__pledge__chapter__report")
+            Assessment.objects.filter(pk__in=assessments.values("pk"))
+            .select_related("sub_item__pledge__chapter__report")
             .select_for_update(of=("self",)).order_by("pk")
         ):
             if assessment.rating == code:
