@@ -54,7 +54,7 @@ def main() -> None:
     from django.db import connection, transaction
     from openpyxl import load_workbook
 
-    from pledges import excel, loading, stats
+    from pledges import editing, excel, loading, stats
     from pledges.models import Report
     from pledges.testing import generated_table
 
@@ -97,7 +97,7 @@ def main() -> None:
         with timed(f"import: plan, {edited} ratings changed", results):
             plan = excel.plan_import(edited_data, report)
         with timed(f"import: apply {len(plan.changes)} changes with history", results):
-            excel.apply_plan(plan, reason="bench")
+            editing.apply_workbook(plan, reason="bench")
         transaction.set_rollback(True)
 
     print(f"Excel benchmark: {args.sub_items:,} sub-items, {connection.vendor}, "

@@ -4,8 +4,9 @@ Every ModelAdmin is a HistoryAdmin (SimpleHistoryAdmin), so each change page has
 (history) link listing who changed what, when, old → new. Editors (``pledges.roles``) change
 assessments and their progress notes; the structure (reports, chapters, pledges, sub-items,
 footnotes) is view-only for them. Reports are never added through a form: they come from an
-import or from copying a published report into a draft (``publishing``), which is then published
-from its change page.
+import or from copying a published report into a draft, which is then published from its change
+page. Every save, delete and action writes through ``pledges.editing``, which holds the rules,
+the history and the public pages' cache version; the forms here only ask it.
 
 ReportAdmin's extra pages are declared in ``report_urls``, the buttons above a report in
 ``report_tools`` and above the report list in ``report_list_tools``: add a URL and a button there
@@ -25,15 +26,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.utils import bulk_update_with_history
 
-from . import caching, editing, publishing, ratings
+from . import editing, ratings, report_tree
 from .models import (
     Assessment,
     Chapter,
@@ -75,6 +74,24 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def history_form_view_title(self, request, obj) -> str:
         return gettext("過去の版: %(object)s") % {"object": obj}
+
+
+class EditingAdmin(HistoryAdmin):
+    """A HistoryAdmin whose saves and deletes go through ``editing`` with the staff user."""
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        editing.save_part(obj, user=request.user)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        # No model here has many-to-many fields, and the inlines of these admins are read-only.
+        pass
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        editing.delete_part(obj, user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            editing.delete_part(obj, user=request.user)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +175,7 @@ class ProgressNoteForm(forms.ModelForm):
 
     class Meta:
         model = ProgressNote
-        fields = ("position", "text", "bulleted")
+        fields = ("position", "text")
         widgets: ClassVar = {"text": forms.Textarea(attrs={"rows": 2, "cols": 80})}
 
     def clean_position(self) -> int:
@@ -177,7 +194,7 @@ class ProgressNoteInline(admin.TabularInline):
 
 
 class AssessmentForm(forms.ModelForm):
-    """Rating and footnote; the footnote must be one of the same report's footnotes.
+    """Rating, footnote and the notes' 「・」; the footnote must be one of the same report's.
 
     ``opened_revision`` carries the assessment's revision from when the form was opened: a
     save against a newer one would silently undo a colleague's edit, so it is refused.
@@ -192,7 +209,7 @@ class AssessmentForm(forms.ModelForm):
 
     class Meta:
         model = Assessment
-        fields = ("rating", "footnote")
+        fields = ("rating", "footnote", "notes_bulleted")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -203,7 +220,7 @@ class AssessmentForm(forms.ModelForm):
         if "rating" in self.fields:
             # "A 完了" rather than the bare label; blank only where it is allowed (drafts).
             choices = [(level.code, level.text) for level in report.scale]
-            if not report.is_published:
+            if not editing.needs_every_rating(report):
                 choices.insert(0, ("", gettext("未評価")))
             self.fields["rating"].choices = choices
         if "footnote" in self.fields:
@@ -213,26 +230,18 @@ class AssessmentForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk is None:
             return cleaned
-        # Locked until the admin's transaction ends, so no save slips in between check and write.
-        current = Assessment.objects.select_for_update().get(pk=self.instance.pk)
-        opened = cleaned.get("opened_revision")
-        if opened is None or opened != current.revision:
-            raise forms.ValidationError(
-                _("保存していません。この画面を開いた後に、%(changes)sしました。"
-                  "ページを読み込み直して最新の内容を確かめてから、もう一度編集してください。"),
-                code="stale",
-                params={"changes": editing.changes_since(current, opened or 0)},
-            )
+        # The admin's transaction keeps the row locked from this check to the write.
+        conflict = editing.edit_conflict(self.instance.pk, cleaned.get("opened_revision"))
+        if conflict:
+            raise forms.ValidationError(conflict, code="stale")
         return cleaned
 
     def clean_rating(self) -> str:
         rating = self.cleaned_data["rating"]
-        if not rating and self.instance.sub_item_id:
+        if self.instance.sub_item_id:
             report = self.instance.sub_item.pledge.chapter.report
-            if report.is_published:
-                raise forms.ValidationError(
-                    _("公開中の報告では評価を空欄にできません。A〜D から選んでください。")
-                )
+            if problem := editing.blank_rating_refused(report, rating):
+                raise forms.ValidationError(problem)
         return rating
 
 
@@ -272,7 +281,8 @@ class AssessmentAdmin(HistoryAdmin):
     fieldsets = (
         (None, {"fields": ("report_month", "chapter_title", "pledge_title", "sub_item_title",
                            "sub_item_content")}),
-        (_("評価"), {"fields": ("rating", "footnote", "updated_at", "opened_revision")}),
+        (_("評価"), {"fields": ("rating", "footnote", "notes_bulleted", "updated_at",
+                              "opened_revision")}),
     )
     object_history_template = "admin/pledges/assessment/object_history.html"
 
@@ -331,43 +341,24 @@ class AssessmentAdmin(HistoryAdmin):
         return obj.footnote.marker if obj.footnote else ""
 
     def save_model(self, request: HttpRequest, obj: Assessment, form, change: bool) -> None:
-        # Saving an unchanged form would add an empty "changed" row to the history and move
-        # updated_at, which the public pages show as the item's last update.
-        if form.has_changed() or not change:
-            obj.revision += 1
-            super().save_model(request, obj, form, change)
+        # Written with its notes in save_related, in one call: one revision for the whole form.
+        pass
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        renumber_notes(form.instance)
-        if not form.has_changed() and any(formset.has_changed() for formset in formsets):
-            # The notes changed: a new revision, so a form opened before sees it.
-            form.instance.revision += 1
-            form.instance.save(update_fields=["updated_at", "revision"])
+        (notes,) = formsets
+        editing.save_assessment(form.instance, notes=note_edits(notes), user=request.user)
 
     def set_rating(self, request: HttpRequest, queryset: QuerySet[Assessment], code: str) -> None:
         """Set ``code`` on the selected assessments that differ, with one history row each."""
-        now = timezone.now()
-        changed = []
-        for assessment in queryset.select_related(None).order_by("pk"):
-            if assessment.rating != code:
-                assessment.rating = code
-                assessment.updated_at = now
-                assessment.revision += 1
-                changed.append(assessment)
-        # QuerySet.update() would bypass simple-history; this writes the history rows too.
-        bulk_update_with_history(
-            changed, Assessment, ["rating", "updated_at", "revision"], batch_size=500,
-            default_user=request.user, default_change_reason=f"bulk rating {code}",
-        )
-        caching.objects_changed(Assessment, changed)  # sends no signal: expire the pages
+        changed = editing.set_rating(queryset, code, user=request.user,
+                                     reason=f"bulk rating {code}")
         self.message_user(
             request,
             ngettext(
                 "%(count)d件の評価を「%(rating)s」にしました。",
                 "%(count)d件の評価を「%(rating)s」にしました。",
-                len(changed),
-            ) % {"count": len(changed), "rating": ratings.IRUMA.text(code)},
+                changed,
+            ) % {"count": changed, "rating": ratings.IRUMA.text(code)},
             messages.SUCCESS,
         )
 
@@ -376,13 +367,18 @@ class AssessmentAdmin(HistoryAdmin):
         return super().history_view(request, object_id, extra_context)
 
 
-def renumber_notes(assessment: Assessment) -> None:
-    """Positions 1, 2, … in the order staff gave (ties keep their age); saves only moved notes."""
-    notes = assessment.notes.order_by("position", "id")
-    for index, note in enumerate(notes, start=1):
-        if note.position != index:
-            note.position = index
-            note.save(update_fields=["position"])
+def note_edits(formset) -> list[editing.NoteEdit]:
+    """The notes the inline ``formset`` keeps, in the order staff gave: by position, ties
+    keeping their age (existing notes by id, then new ones in form order)."""
+    formset.save(commit=False)  # writes nothing; sets what the change message lists
+    deleted = {note.pk for note in formset.deleted_objects}
+    kept = [form.instance for form in formset.initial_forms if form.instance.pk not in deleted]
+    kept += formset.new_objects
+    ordered = sorted(
+        enumerate(kept),
+        key=lambda pair: (pair[1].position, pair[1].pk is None, pair[1].pk or pair[0]),
+    )
+    return [editing.NoteEdit(note.text, note.pk) for _index, note in ordered]
 
 
 class NoteChange(NamedTuple):
@@ -401,7 +397,7 @@ def note_changes(assessment_id: str, limit: int = 200) -> list[NoteChange]:
         .select_related("history_user")
         .order_by("history_date", "history_id")[:limit]
     )
-    fields = [ProgressNote._meta.get_field(name) for name in ("position", "text", "bulleted")]
+    fields = [ProgressNote._meta.get_field(name) for name in ("position", "text")]
     previous: dict[int, object] = {}
     result = []
     for record in records:
@@ -430,25 +426,13 @@ class CopyToDraftForm(forms.Form):
     )
 
     def clean_month(self):
+        # Only read here: which months may be copied to is the service's rule (copy_to_draft).
         value = self.cleaned_data["month"].strip()
         as_of = parse_month(value)
         if as_of is None:
             raise forms.ValidationError(
                 _("「%(value)s」は年月として読めません。2023-03 のように入力してください。"),
                 params={"value": value},
-            )
-        existing = Report.objects.filter(as_of=as_of).first()
-        if existing is not None:
-            raise forms.ValidationError(
-                _("%(label)s(%(month)s)の報告はすでにあります(%(status)s)。1か月に1つの報告だけ作れます。"),
-                params={"label": existing.month_label, "month": existing.month,
-                        "status": existing.get_status_display()},
-            )
-        newest = Report.objects.latest_published()
-        if newest is not None and as_of <= newest.as_of:
-            raise forms.ValidationError(
-                _("公開中の最新の報告(%(label)s)より後の月を入力してください。"),
-                params={"label": newest.month_label},
             )
         return as_of
 
@@ -478,7 +462,7 @@ class StatedTotalInline(admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(HistoryAdmin):
+class ReportAdmin(EditingAdmin):
     list_display = ("month", "label", "title", "status", "published_at", "updated_at")
     list_filter = ("status",)
     search_fields = ("title",)
@@ -491,6 +475,14 @@ class ReportAdmin(HistoryAdmin):
     formfield_overrides: ClassVar = {
         models.CharField: {"widget": forms.TextInput(attrs={"size": 80})}
     }
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # A report goes with its whole tree in bulk (editing.delete_report): the page counts the
+        # rows instead of listing thousands, and only the permission to delete reports counts,
+        # not the per-row permissions of the parts (editors may never delete an assessment).
+        reports = list(objs)
+        counts = report_tree.row_counts([report.pk for report in reports])
+        return [str(report) for report in reports], counts, set(), []
 
     def view_on_site(self, obj: Report) -> str | None:
         # A draft's public URL is a 404 until it is published.
@@ -583,9 +575,9 @@ class ReportAdmin(HistoryAdmin):
         form = CopyToDraftForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
-                draft = publishing.copy_to_draft(source, form.cleaned_data["month"],
-                                                 user=request.user)
-            except publishing.PublishingError as error:
+                draft = editing.copy_to_draft(source, form.cleaned_data["month"],
+                                              user=request.user)
+            except editing.EditError as error:
                 form.add_error("month", str(error))
             else:
                 self.log_addition(request, draft, f"copy of {source.month}")
@@ -615,8 +607,8 @@ class ReportAdmin(HistoryAdmin):
             return HttpResponseRedirect(change_url)
         if request.method == "POST":
             try:
-                publishing.publish(report, user=request.user)
-            except publishing.PublishingError as error:
+                editing.publish(report, user=request.user)
+            except editing.EditError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 self.log_change(request, report, "publish")
@@ -625,7 +617,7 @@ class ReportAdmin(HistoryAdmin):
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(change_url)
-        unrated = list(publishing.unrated_sub_items(report))
+        unrated = list(editing.unrated_sub_items(report))
         return self.report_page(request, "publish.html", gettext("下書きを公開する"), report,
                                 unrated=unrated, assessment_admin_url=reverse(
                                     "admin:pledges_assessment_changelist"))
@@ -647,8 +639,8 @@ class ReportAdmin(HistoryAdmin):
     def publish_selected(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         for report in queryset.order_by("as_of"):
             try:
-                publishing.publish(report, user=request.user)
-            except publishing.PublishingError as error:
+                editing.publish(report, user=request.user)
+            except editing.EditError as error:
                 self.message_user(request, f"{report}: {error}", messages.ERROR)
             else:
                 self.log_change(request, report, "publish")
@@ -661,7 +653,7 @@ class ReportAdmin(HistoryAdmin):
 # ---------------------------------------------------------------------------------------------
 # Structure: view-only for editors, editable by superusers
 
-class StructureAdmin(HistoryAdmin):
+class StructureAdmin(EditingAdmin):
     """Admin of a part of a report's tree (chapter, pledge, sub-item, footnote).
 
     ``parent`` names the foreign key towards the report, ``parent_to_report`` the attribute
@@ -691,10 +683,10 @@ class StructureAdmin(HistoryAdmin):
                 report = cleaned.get(parent_name)
                 for name in filter(None, path.split(".")):
                     report = getattr(report, name, None)
-                if report is not None and report.is_published:
-                    raise forms.ValidationError(
-                        _("公開中の報告の構成は変えられません。下書きに追加してください。")
-                    )
+                if report is not None and (
+                    problem := editing.part_refused(self._meta.model, report)
+                ):
+                    raise forms.ValidationError(problem)
                 return cleaned
 
         return AddToDraftOnly
@@ -757,12 +749,6 @@ class SubItemAdmin(StructureAdmin):
             return ""
         url = reverse("admin:pledges_assessment_change", args=[assessment.pk])
         return format_html('<a href="{}">{}</a>', url, gettext("評価と取組状況を編集する"))
-
-    def save_model(self, request: HttpRequest, obj: SubItem, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if not change:
-            # Every sub-item has exactly one assessment; a new one starts unrated.
-            Assessment.objects.get_or_create(sub_item=obj)
 
 
 @admin.register(Footnote)

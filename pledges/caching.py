@@ -10,11 +10,8 @@ it shows and from the list of published reports (the month selector), so:
 - correctness does not depend on the cache being shared: a per-process cache is only colder;
 - a browser sending ``If-None-Match`` gets a 304 after one small query.
 
-Saves and deletes through the ORM bump the version by signal (connected in ``apps.py``).
-``QuerySet.update()``, ``bulk_create`` and simple-history's ``bulk_update_with_history`` send no
-signals: code that changes an existing report that way (the admin's bulk rating action, the
-Excel import) calls ``objects_changed(Model, objects)`` or ``report_changed(report_id, …)``
-after writing, in the same transaction. A brand-new report needs nothing: its key is new.
+Every write goes through ``pledges.editing``, which bumps the version of each report it changed
+(``editing._changed``, the only place that does); this module only reads the versions.
 """
 
 from __future__ import annotations
@@ -27,90 +24,13 @@ from typing import Literal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation import get_language
 
 from .choosing import month_asked, published_reports, shown_report
-from .models import (
-    Assessment,
-    Chapter,
-    Footnote,
-    Pledge,
-    ProgressNote,
-    Report,
-    StatedTotal,
-    SubItem,
-)
-
-# --------------------------------------------------------------------------------------------
-# Versions
-
-
-def report_changed(*report_ids: int) -> None:
-    """Bump the version of these reports (one UPDATE); call inside the changing transaction."""
-    ids = {report_id for report_id in report_ids if report_id is not None}
-    if ids:
-        _bump(Report.objects.filter(pk__in=ids))
-
-
-def objects_changed(model: type[Model], objects: Iterable[Model]) -> None:
-    """Bump the reports these saved ``objects`` of ``model`` belong to (one UPDATE).
-
-    For writes that send no signal: ``bulk_update_with_history``, ``bulk_create``,
-    ``QuerySet.update()``. Call it after the write, in the same transaction when there is one.
-    """
-    pks = [obj.pk for obj in objects]
-    if pks:
-        _bump(Report.objects.filter(**{f"{_OWN_LOOKUP[model]}__in": pks}))
-
-
-def _bump(reports: QuerySet[Report]) -> None:
-    # F() makes concurrent bumps add up instead of overwriting each other; update() sends no
-    # signal, so this does not recurse through Report's own post_save.
-    # updated_at moves too: the feed and admin say when a report last changed.
-    reports.update(content_version=F("content_version") + 1, updated_at=timezone.now())
-
-
-# How each model reaches its report, as a lookup from Report to the instance's parent id.
-_PARENT_LOOKUP: dict[type[Model], tuple[str, str]] = {
-    StatedTotal: ("pk", "report_id"),
-    Chapter: ("pk", "report_id"),
-    Footnote: ("pk", "report_id"),
-    Pledge: ("chapters", "chapter_id"),
-    SubItem: ("chapters__pledges", "pledge_id"),
-    Assessment: ("chapters__pledges__sub_items", "sub_item_id"),
-    ProgressNote: ("chapters__pledges__sub_items__assessment", "assessment_id"),
-}
-TRACKED_MODELS: tuple[type[Model], ...] = (Report, *_PARENT_LOOKUP)
-# How each model is reached from Report, for a filter on its own primary keys.
-_OWN_LOOKUP: dict[type[Model], str] = {
-    Report: "pk",
-    StatedTotal: "stated_totals",
-    Chapter: "chapters",
-    Footnote: "footnotes",
-    Pledge: "chapters__pledges",
-    SubItem: "chapters__pledges__sub_items",
-    Assessment: "chapters__pledges__sub_items__assessment",
-    ProgressNote: "chapters__pledges__sub_items__assessment__notes",
-}
-
-
-def instance_changed(sender: type[Model], instance: Model, **kwargs: object) -> None:
-    """post_save / post_delete receiver: bump the report ``instance`` belongs to (one UPDATE)."""
-    if isinstance(kwargs.get("origin"), Report):
-        # Part of deleting a whole report: its pages go with it, and walking up from each of
-        # thousands of rows to a report being deleted would cost a query per row.
-        return
-    if isinstance(instance, Report):
-        _bump(Report.objects.filter(pk=instance.pk))
-        return
-    lookup, parent_attribute = _PARENT_LOOKUP[type(instance)]
-    _bump(Report.objects.filter(**{lookup: getattr(instance, parent_attribute)}))
-
+from .models import Report
 
 # --------------------------------------------------------------------------------------------
 # Pages

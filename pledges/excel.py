@@ -8,9 +8,9 @@ data of a report (/export/<month>.csv) and the filtered /items.csv.
 Import is the way back for the ``一覧`` sheet only: ``plan_import`` reads an edited workbook,
 matches its rows to the report strictly by position (the codes in column A), and returns an
 ``ImportPlan`` of the sub-items whose 評価 or 取組状況 changed, old → new — or raises
-``WorkbookError`` listing every problem with its cell. Nothing is written until ``apply_plan``,
-which applies a plan in one transaction with history, after checking that nothing changed in
-the database since the plan was made.
+``WorkbookError`` listing every problem with its cell. Nothing is written until
+``editing.apply_workbook`` applies a plan in one transaction with history, after checking that
+nothing changed in the database since the plan was made.
 
 The ``一覧`` sheet, row by row::
 
@@ -41,7 +41,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
@@ -50,11 +49,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import caching, stats, table_format
-from .editing import assessment_fingerprint, history_reason
-from .models import Assessment, Footnote, Pledge, ProgressNote, Report, SubItem
+from . import stats, table_format
+from .editing import assessment_fingerprint, needs_every_rating
+from .models import Footnote, Pledge, ProgressNote, Report, SubItem
 from .reading import Item, ReportData, read_report
 from .table_format import NOTE_BULLET
 from .xlsx_reading import BoundedWorkbook, Row, WorkbookError, quote
@@ -391,7 +389,7 @@ def _rating_validation(footnote: str, rows: list[int], report: Report) -> DataVa
     validation = DataValidation(
         type="list",
         formula1=f'"{choices}"',
-        allow_blank=not report.is_published,
+        allow_blank=not needs_every_rating(report),
         showErrorMessage=True,
         errorTitle="評価",
         error=f"評価は {report.scale.legend()} から選んでください。",
@@ -512,22 +510,6 @@ def download_name(report: Report, extension: str) -> tuple[str, str]:
 
 # --------------------------------------------------------------------------------------------
 # Import: an edited 一覧 back into a plan
-
-
-class StalePlanError(Exception):
-    """The report changed after the plan was made; nothing was applied."""
-
-
-class ConflictError(Exception):
-    """The plan changes sub-items that others changed too since the export; nothing was
-    applied. ``codes`` names them (``1①``)."""
-
-    def __init__(self, codes: Sequence[str]) -> None:
-        self.codes = list(codes)
-        super().__init__(
-            f"{len(self.codes)} 件の項目は、書き出しの後に他の人も変更しています: "
-            f"{'、'.join(self.codes)}。何も反映していません。上書きしてよいか確認してください。"
-        )
 
 
 @dataclass(frozen=True)
@@ -696,7 +678,7 @@ def _plan(table: list[Row], rows: ReportData, exported: dict[str, str] | None) -
     errors: list[str] = []
     changes: list[Change] = []
     kept: list[str] = []
-    published = rows.report.is_published
+    rating_required = needs_every_rating(rows.report)
     for row, (kind, item) in zip(body, expected, strict=True):
         for column, value in _fixed_cells(kind, item).items():
             if row.is_formula(column) or row.text(column) != value.strip():
@@ -722,7 +704,7 @@ def _plan(table: list[Row], rows: ReportData, exported: dict[str, str] | None) -
         if formulas:
             continue
         notes, bulleted = parse_notes_cell(row.text(NOTES_COLUMN))
-        rating, problem = _read_rating(row.text(RATING_COLUMN), item, published)
+        rating, problem = _read_rating(row.text(RATING_COLUMN), item, rating_required)
         if problem:
             errors.append(f"{LIST_SHEET}!{RATING_COLUMN}{row.number}: {problem}")
             continue
@@ -818,7 +800,7 @@ def _table_rows(
     return body
 
 
-def _read_rating(text: str, item: Item, published: bool) -> tuple[str, str | None]:
+def _read_rating(text: str, item: Item, required: bool) -> tuple[str, str | None]:
     """(rating, None) or ("", what is wrong) for a 評価 cell like ``A 完了`` / ``※1 C 着手``.
 
     The rating is read as clerks type it (``ratings.Scale.read``: ``a``, ``Ａ``, ``A完了``,
@@ -836,7 +818,7 @@ def _read_rating(text: str, item: Item, published: bool) -> tuple[str, str | Non
             "注記は管理画面で変更します(アップロードでは変えられません)。"
         )
     if not typed:
-        if published:
+        if required:
             return "", (
                 f"評価が空欄です。公開中の報告では {scale.legend()} のどれかを入力してください。"
             )
@@ -865,106 +847,3 @@ def _notes_problem(notes: tuple[str, ...]) -> str | None:
                 f"1件 {longest:,}文字までです ({quote(note)})。"
             )
     return None
-
-
-# --------------------------------------------------------------------------------------------
-# Applying a plan
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    ratings: int
-    notes: int
-
-
-def apply_plan(
-    plan: ImportPlan, *, user=None, reason: str = "", overwrite: bool = False
-) -> ApplyResult:
-    """Apply ``plan`` in one transaction, recording history with ``user`` and ``reason``.
-
-    Refuses (``ConflictError``, nothing written) a plan with conflicts unless ``overwrite``
-    says the user chose to replace the others' edits. Checks then that every changed sub-item
-    still has the plan's old values; raises ``StalePlanError`` (and writes nothing) if any was
-    edited meanwhile.
-    """
-    if plan.conflicts and not overwrite:
-        raise ConflictError([change.code for change in plan.conflicts])
-    reason = history_reason(reason)
-    ids = [change.sub_item_id for change in plan.changes]
-    now = timezone.now()
-    with transaction.atomic():
-        assessments = {
-            assessment.sub_item_id: assessment
-            for assessment in Assessment.objects.select_for_update().filter(
-                sub_item_id__in=ids, sub_item__pledge__chapter__report_id=plan.report_id
-            )
-        }
-        notes: dict[int, list[ProgressNote]] = defaultdict(list)
-        for note in ProgressNote.objects.filter(assessment__in=assessments.values()).order_by(
-            "assessment_id", "position", "id"
-        ):
-            notes[note.assessment_id].append(note)
-
-        stale = []
-        for change in plan.changes:
-            assessment = assessments.get(change.sub_item_id)
-            current = notes.get(assessment.pk, []) if assessment else []
-            if (
-                assessment is None
-                or assessment.rating != change.old_rating
-                or tuple(note.text for note in current) != change.old_notes
-            ):
-                stale.append(change.code)
-        if stale:
-            raise StalePlanError(
-                f"{plan.month} の報告は、ブックを読み込んだ後に変更されました "
-                f"({'、'.join(stale)})。何も反映していません。もう一度アップロードしてください。"
-            )
-
-        touched, updated_notes, new_notes, removed_notes = [], [], [], []
-        for change in plan.changes:
-            assessment = assessments[change.sub_item_id]
-            assessment.rating = change.new_rating
-            assessment.updated_at = now
-            assessment.revision += 1
-            touched.append(assessment)
-            if not change.notes_changed:
-                continue
-            current = notes.get(assessment.pk, [])
-            for position, text in enumerate(change.new_notes, start=1):
-                if position <= len(current):
-                    note = current[position - 1]
-                    if (note.text, note.position, note.bulleted) != (
-                        text, position, change.new_bulleted
-                    ):
-                        note.text, note.position = text, position
-                        note.bulleted = change.new_bulleted
-                        updated_notes.append(note)
-                else:
-                    new_notes.append(
-                        ProgressNote(assessment=assessment, position=position, text=text,
-                                     bulleted=change.new_bulleted)
-                    )
-            removed_notes += current[len(change.new_notes) :]
-
-        history = {"default_user": user, "default_change_reason": reason}
-        if touched:
-            bulk_update_with_history(
-                touched, Assessment, ["rating", "updated_at", "revision"], **history
-            )
-        if updated_notes:
-            bulk_update_with_history(
-                updated_notes, ProgressNote, ["text", "position", "bulleted"], **history
-            )
-        if new_notes:
-            bulk_create_with_history(new_notes, ProgressNote, **history)
-        for note in removed_notes:
-            note._history_user = user
-            note._change_reason = reason
-            note.delete()
-        # The bulk writes above send no signal: expire the report's cached pages.
-        caching.objects_changed(Assessment, touched)
-    return ApplyResult(
-        ratings=sum(change.rating_changed for change in plan.changes),
-        notes=sum(change.notes_changed for change in plan.changes),
-    )

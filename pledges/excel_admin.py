@@ -28,7 +28,7 @@ from django.utils.crypto import constant_time_compare, get_random_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import excel
+from . import editing, excel
 from .export_views import XLSX_TYPE, content_disposition
 from .models import Report
 from .xlsx_reading import MAX_UPLOAD_BYTES
@@ -137,19 +137,19 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("pledges_xlsx:upload", pk=report.pk)
     plan = excel.ImportPlan.from_dict(stored["plan"])
     try:
-        excel.apply_plan(
+        editing.apply_workbook(
             plan,
             user=request.user,
             reason=f"Excel: {stored['file_name']}",
             overwrite=request.POST.get("overwrite") == "yes",
         )
-    except excel.ConflictError as error:
+    except editing.ConflictError as error:
         # The preview stays valid: the user can tick the box or leave.
         messages.error(request, str(error))
         context = _context(request, report, plan=plan, token=stored["token"],
                            file_name=stored["file_name"])
         return render(request, "admin/pledges/report_xlsx_preview.html", context, status=409)
-    except excel.StalePlanError as error:
+    except editing.StalePlanError as error:
         del request.session[SESSION_KEY]
         messages.error(request, str(error))
         return redirect("pledges_xlsx:upload", pk=report.pk)

@@ -9,6 +9,8 @@ ProgressNotes and an optional Footnote. Sub-items are matched across reports by
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -253,6 +255,9 @@ class Footnote(models.Model):
         Report, on_delete=models.CASCADE, related_name="footnotes", verbose_name=_("進捗報告")
     )
     marker = models.CharField(_("記号"), max_length=10, help_text=_("※1 のような記号。"))
+    # Set from the marker by every writer (``footnote_number``): sorting by the marker's text
+    # would put ※10 before ※2.
+    number = models.PositiveIntegerField(_("番号"), default=0, editable=False)
     text = BoundedTextField(_("注記"), max_length=2000)
 
     history = HistoricalRecords()
@@ -260,13 +265,19 @@ class Footnote(models.Model):
     class Meta:
         verbose_name = _("注記")
         verbose_name_plural = _("注記")
-        ordering = ["report", "marker"]
+        ordering = ["report", "number"]
         constraints = [
             models.UniqueConstraint(fields=["report", "marker"], name="footnote_marker_per_report")
         ]
 
     def __str__(self) -> str:
         return f"{self.marker}：{self.text[:40]}"
+
+
+def footnote_number(marker: str) -> int:
+    """The N of a ``※N`` marker (0 when it holds no digit)."""
+    digits = re.search(r"\d+", unicodedata.normalize("NFKC", marker))
+    return int(digits[0]) if digits else 0
 
 
 class Assessment(models.Model):
@@ -288,6 +299,11 @@ class Assessment(models.Model):
         blank=True,
         related_name="assessments",
         verbose_name=_("注記"),
+    )
+    notes_bulleted = models.BooleanField(
+        _("取組状況に「・」を付ける"),
+        default=True,
+        help_text=_("公表時に「・」が付いていなかった単独の記述だけ外れています。"),
     )
     updated_at = models.DateTimeField(_("最終更新"), auto_now=True)
     revision = models.PositiveIntegerField(
@@ -336,11 +352,6 @@ class ProgressNote(models.Model):
     position = models.PositiveSmallIntegerField(_("順番"), default=0)
     text = BoundedTextField(
         _("取組状況"), max_length=1000, help_text=_("先頭の「・」は付けずに入力します。")
-    )
-    bulleted = models.BooleanField(
-        _("「・」付き"),
-        default=True,
-        help_text=_("公表時に「・」が付いていなかった単独の記述だけ外れています。"),
     )
 
     history = HistoricalRecords()

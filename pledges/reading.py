@@ -219,18 +219,14 @@ def read_reports(
         "pk", "pledge__chapter__report_id", "pledge__chapter__number", "pledge__chapter__title",
         "pledge__number", "pledge__field", "pledge__title", "position", "title", "content",
         "assessment__rating", "assessment__footnote_id", "assessment__footnote__marker",
-        "assessment__updated_at", "assessment__notes__text", "assessment__notes__bulleted",
+        "assessment__updated_at", "assessment__notes_bulleted", "assessment__notes__text",
     )
     items: dict[int, list[Item]] = defaultdict(list)
     for _pk, group in groupby(rows, key=lambda row: row[0]):
         first, *others = group
         (pk, report_id, chapter, chapter_title, pledge, pledge_field, pledge_title, position,
-         title, content, rating, footnote_id, marker, updated, note, _bulleted) = first
-        notes = (
-            [(note, first[-1]), *((row[-2], row[-1]) for row in others)]
-            if note is not None
-            else []
-        )
+         title, content, rating, footnote_id, marker, updated, bulleted, note) = first
+        notes = [note, *(row[-1] for row in others)] if note is not None else []
         report = by_id[report_id]
         items[report_id].append(
             Item(
@@ -246,8 +242,8 @@ def read_reports(
                 title=title,
                 content=content,
                 rating=rating or "",
-                notes=tuple(text for text, _bulleted in notes),
-                notes_bulleted=all(bulleted for _text, bulleted in notes),
+                notes=tuple(notes),
+                notes_bulleted=bulleted is not False,  # True for a sub-item without assessment
                 footnote=marker or "",
                 footnote_id=footnote_id,
                 updated=updated,
@@ -258,7 +254,7 @@ def read_reports(
     if footnotes:
         for footnote_id, report_id, marker, text in (
             Footnote.objects.filter(report__in=list(by_id))
-            .order_by("report_id", "pk")
+            .order_by("report_id", "number")
             .values_list("pk", "report_id", "marker", "text")
         ):
             texts[report_id].append(FootnoteText(footnote_id, marker, text))

@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection
 from django.db.models.deletion import Collector
 from django.test.utils import CaptureQueriesContext
 
-from pledges import loading, table_format
+from pledges import loading, report_tree, table_format
 from pledges.models import (
     Assessment,
     Chapter,
@@ -118,7 +118,7 @@ def rows_of(report: Report) -> dict[type, set[int]]:
     """The ids of every row in ``report``'s tree, per model (the report itself included)."""
     return {
         model: set(model.objects.filter(**{lookup: report.pk}).values_list("pk", flat=True))
-        for model, lookup in loading.REPORT_TREE
+        for model, lookup in report_tree.REPORT_TREE
     }
 
 
@@ -164,7 +164,7 @@ def test_replace_deletes_every_model_djangos_cascade_would(report_2022):
     collector = Collector(using="default")
     collector.collect([report_2022])
     cascaded = set(collector.data) | {qs.model for qs in collector.fast_deletes}
-    assert cascaded == {model for model, _ in loading.REPORT_TREE}
+    assert cascaded == {model for model, _ in report_tree.REPORT_TREE}
 
 
 def test_a_failure_after_deleting_the_old_report_restores_it(report_2022, real_table):

@@ -1,4 +1,4 @@
-"""Copying a published report into a draft and publishing the draft (pledges.publishing)."""
+"""Copying a published report into a draft and publishing the draft (pledges.editing)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import User
 
-from pledges import loading, publishing, stats
+from pledges import editing, loading, stats
 from pledges.models import Assessment, Chapter, Pledge, ProgressNote, Report, SubItem
 from pledges.testing import generated_table
 
@@ -22,7 +22,8 @@ def tree_of(report: Report) -> list[tuple]:
             a.sub_item.pledge.number, a.sub_item.pledge.field, a.sub_item.pledge.title,
             a.sub_item.position, a.sub_item.title, a.sub_item.content, a.rating,
             a.footnote.marker if a.footnote else None, a.footnote.text if a.footnote else None,
-            tuple(a.notes.order_by("position").values_list("position", "text", "bulleted")),
+            a.notes_bulleted,
+            tuple(a.notes.order_by("position").values_list("position", "text")),
         )
         for a in Assessment.objects.filter(sub_item__pledge__chapter__report=report)
         .select_related("sub_item__pledge__chapter", "footnote")
@@ -36,7 +37,7 @@ def staff(db) -> User:
 
 
 def test_copy_makes_a_draft_with_the_whole_tree_of_the_real_report(report_2022: Report, staff):
-    draft = publishing.copy_to_draft(report_2022, APRIL_2023, user=staff)
+    draft = editing.copy_to_draft(report_2022, APRIL_2023, user=staff)
 
     assert draft.status == Report.Status.DRAFT
     assert draft.published_at is None
@@ -55,7 +56,7 @@ def test_copy_makes_a_draft_with_the_whole_tree_of_the_real_report(report_2022: 
 
 
 def test_copied_footnotes_belong_to_the_draft(report_2022: Report):
-    draft = publishing.copy_to_draft(report_2022, APRIL_2023)
+    draft = editing.copy_to_draft(report_2022, APRIL_2023)
 
     noted = Assessment.objects.filter(
         sub_item__pledge__chapter__report=draft, footnote__isnull=False
@@ -68,7 +69,7 @@ def test_copied_footnotes_belong_to_the_draft(report_2022: Report):
 def test_copy_leaves_the_stated_totals_and_the_source_alone(report_2022: Report):
     before = tree_of(report_2022)
 
-    draft = publishing.copy_to_draft(report_2022, APRIL_2023)
+    draft = editing.copy_to_draft(report_2022, APRIL_2023)
 
     assert not draft.stated_totals.exists()
     assert report_2022.stated_totals.count() == 4
@@ -76,7 +77,7 @@ def test_copy_leaves_the_stated_totals_and_the_source_alone(report_2022: Report)
 
 
 def test_copy_is_recorded_in_history_with_who_and_why(report_2022: Report, staff):
-    draft = publishing.copy_to_draft(report_2022, APRIL_2023, user=staff)
+    draft = editing.copy_to_draft(report_2022, APRIL_2023, user=staff)
 
     record = draft.history.get()
     assert (record.history_user, record.history_change_reason) == (staff, "copy of 2022-03")
@@ -86,19 +87,19 @@ def test_copy_is_recorded_in_history_with_who_and_why(report_2022: Report, staff
 
 
 def test_copy_refuses_a_month_that_has_a_report(report_2022: Report):
-    publishing.copy_to_draft(report_2022, APRIL_2023)
+    editing.copy_to_draft(report_2022, APRIL_2023)
 
     for as_of in (APRIL_2023, report_2022.as_of):
-        with pytest.raises(publishing.PublishingError, match="すでにあります"):
-            publishing.copy_to_draft(report_2022, as_of)
+        with pytest.raises(editing.EditError, match="すでにあります"):
+            editing.copy_to_draft(report_2022, as_of)
     assert Report.objects.count() == 2
 
 
 def test_copy_refuses_a_draft_as_source(report_2022: Report):
-    draft = publishing.copy_to_draft(report_2022, APRIL_2023)
+    draft = editing.copy_to_draft(report_2022, APRIL_2023)
 
-    with pytest.raises(publishing.PublishingError, match="公開中の報告だけ"):
-        publishing.copy_to_draft(draft, date(2023, 5, 1))
+    with pytest.raises(editing.EditError, match="公開中の報告だけ"):
+        editing.copy_to_draft(draft, date(2023, 5, 1))
 
 
 def test_copy_writes_in_batches_not_row_by_row(
@@ -109,7 +110,7 @@ def test_copy_writes_in_batches_not_row_by_row(
 
     # About 17,000 rows (tree + history); SQLite's parameter limit splits them into ~130 batches.
     with django_assert_max_num_queries(200):
-        publishing.copy_to_draft(big, date(2031, 3, 1))
+        editing.copy_to_draft(big, date(2031, 3, 1))
 
     assert SubItem.objects.filter(pledge__chapter__report__as_of=date(2031, 3, 1)).count() == 2000
     assert ProgressNote.objects.filter(
@@ -118,10 +119,10 @@ def test_copy_writes_in_batches_not_row_by_row(
 
 
 def test_publish_makes_the_draft_the_newest_published_report(report_2022: Report, staff):
-    draft = publishing.copy_to_draft(report_2022, APRIL_2023)
+    draft = editing.copy_to_draft(report_2022, APRIL_2023)
     assert Report.objects.latest_published() == report_2022
 
-    publishing.publish(draft, user=staff)
+    editing.publish(draft, user=staff)
 
     draft.refresh_from_db()
     assert draft.is_published and draft.published_at is not None
@@ -133,14 +134,14 @@ def test_publish_makes_the_draft_the_newest_published_report(report_2022: Report
 
 
 def test_publish_lists_every_unrated_sub_item_and_changes_nothing(report_2022: Report):
-    draft = publishing.copy_to_draft(report_2022, APRIL_2023)
+    draft = editing.copy_to_draft(report_2022, APRIL_2023)
     Assessment.objects.filter(
         sub_item__pledge__chapter__report=draft, sub_item__pledge__number__in=[4, 28],
         sub_item__position=1,
     ).update(rating="")
 
-    with pytest.raises(publishing.UnratedSubItems) as refused:
-        publishing.publish(draft)
+    with pytest.raises(editing.UnratedSubItems) as refused:
+        editing.publish(draft)
 
     assert [item.code for item in refused.value.sub_items] == ["4①", "28①"]
     assert "4①" in str(refused.value) and "28①" in str(refused.value)
@@ -149,5 +150,5 @@ def test_publish_lists_every_unrated_sub_item_and_changes_nothing(report_2022: R
 
 
 def test_publish_refuses_a_published_report(report_2022: Report):
-    with pytest.raises(publishing.PublishingError, match="すでに公開"):
-        publishing.publish(report_2022)
+    with pytest.raises(editing.EditError, match="すでに公開"):
+        editing.publish(report_2022)

@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from pledges import excel
+from pledges import editing, excel
 from pledges.editing import HISTORY_REASON_MAX_LENGTH
 from pledges.models import Assessment, Report
 
@@ -35,7 +35,7 @@ def colleague_sets(report: Report, **ratings: str) -> None:
     """A colleague exports, edits and uploads their own workbook (a real write path)."""
     plan = excel.plan_import(with_ratings(excel.export_xlsx(report), **ratings), report)
     assert not plan.conflicts
-    excel.apply_plan(plan, reason="Excel: colleague.xlsx")
+    editing.apply_workbook(plan, reason="Excel: colleague.xlsx")
 
 
 def test_others_edits_since_the_export_are_kept(report_2022: Report, exported_before) -> None:
@@ -45,7 +45,7 @@ def test_others_edits_since_the_export_are_kept(report_2022: Report, exported_be
         ("3①", "C", "A", False)
     ]
     assert plan.kept == ("1①",)
-    excel.apply_plan(plan)
+    editing.apply_workbook(plan)
     assert (rating_of(report_2022, 1, 1), rating_of(report_2022, 3, 1)) == ("D", "A")
 
 
@@ -58,13 +58,13 @@ def test_an_item_changed_in_both_is_a_conflict_refused_without_overwrite(
         ("1①", "D", "C", True),
         ("3①", "C", "A", False),
     ]
-    with pytest.raises(excel.ConflictError) as raised:
-        excel.apply_plan(plan)
+    with pytest.raises(editing.ConflictError) as raised:
+        editing.apply_workbook(plan)
     assert raised.value.codes == ["1①"]
     assert "1①" in str(raised.value) and "何も反映していません" in str(raised.value)
     assert (rating_of(report_2022, 1, 1), rating_of(report_2022, 3, 1)) == ("D", "C")
 
-    excel.apply_plan(plan, overwrite=True)
+    editing.apply_workbook(plan, overwrite=True)
     assert (rating_of(report_2022, 1, 1), rating_of(report_2022, 3, 1)) == ("C", "A")
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pledges', '0003_issue8_report_content_version'),
+        ('pledges', '0003_report_content_version'),
     ]
 
     operations = [

@@ -7,14 +7,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pledges.choosing import command_report
-from pledges.excel import (
-    ConflictError,
-    ImportPlan,
-    StalePlanError,
-    WorkbookError,
-    apply_plan,
-    plan_import,
-)
+from pledges.editing import ConflictError, StalePlanError, apply_workbook
+from pledges.excel import ImportPlan, WorkbookError, plan_import
 from pledges.xlsx_reading import MAX_UPLOAD_BYTES
 
 
@@ -68,7 +62,7 @@ class Command(BaseCommand):
             ))
             return
         try:
-            apply_plan(plan, reason=f"import_xlsx {Path(path).name}", overwrite=overwrite)
+            apply_workbook(plan, reason=f"import_xlsx {Path(path).name}", overwrite=overwrite)
         except ConflictError as error:
             raise CommandError(f"{error}(--overwrite で他の人の変更を上書きします)") from None
         except StalePlanError as error:
