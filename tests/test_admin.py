@@ -27,12 +27,6 @@ MAX_CHANGELIST_QUERIES = 10  # measured: 8
 # ---------------------------------------------------------------------------------------------
 # helpers and fixtures
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:
-    # Hashing test passwords with the production hasher costs seconds per test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def staff_user(username: str, role: str) -> User:
     roles.sync_roles()
     user = User.objects.create_user(username, password="unused-pw-123", is_staff=True)

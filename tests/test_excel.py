@@ -18,7 +18,7 @@ from pledges.models import Assessment, ProgressNote, Report, SubItem
 
 from .workbooks import edit_cells, edited, open_workbook, row_of, sub_item_rows
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_report_for_module")]
 
 FORMULA_LIKE = [
     "=1+1",
