@@ -7,9 +7,12 @@ import json
 from datetime import date
 
 import pytest
+from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
-from django.db import transaction
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection, transaction
 from django.http import HttpResponse
+from django.test.utils import CaptureQueriesContext
 
 from pledges import caching, loading
 from pledges.models import (
@@ -23,19 +26,13 @@ from pledges.models import (
     SubItem,
 )
 from pledges.testing import generated_table
-from tests.test_admin import change_url, form_data, post_change
+
+from .admin_forms import change_url, form_data, post_change
+from .lookups import assessment, counts, summary
 
 pytestmark = pytest.mark.django_db
 
 PAGES = ["/", "/api/summary.json"]
-
-
-def summary(client) -> dict:
-    return json.loads(client.get("/api/summary.json").content)
-
-
-def counts(client) -> dict[str, int]:
-    return {rating["code"]: rating["count"] for rating in summary(client)["ratings"]}
 
 
 def version_of(report: Report) -> int:
@@ -73,20 +70,13 @@ def test_cached_page_is_served_with_one_query_and_same_bytes(
     assert second["Content-Type"] == first["Content-Type"]
 
 
-def rating_of(report: Report, pledge: int, position: int) -> Assessment:
-    return Assessment.objects.get(
-        sub_item__pledge__chapter__report=report, sub_item__pledge__number=pledge,
-        sub_item__position=position,
-    )
-
-
 def test_rating_saved_in_the_admin_shows_on_the_next_public_request(
     client, admin_client, report_2022
 ):
     before = client.get("/api/summary.json")
-    assert counts(client) == {"A": 8, "B": 28, "C": 24, "D": 0}
+    assert counts(summary(client)) == {"A": 8, "B": 28, "C": 24, "D": 0}
     pledge_page = client.get("/pledges/3/")
-    target = rating_of(report_2022, 3, 1)
+    target = assessment(report_2022, 3, 1)
     assert target.rating == "C"
 
     saved = post_change(admin_client, target, rating="A")
@@ -104,7 +94,7 @@ def test_rating_saved_in_the_admin_shows_on_the_next_public_request(
 
 def test_a_note_added_in_the_admin_shows_on_the_chapter_page(client, admin_client, report_2022):
     assert "市民説明会を開催" not in client.get("/chapters/1/").content.decode()
-    target = rating_of(report_2022, 3, 1)
+    target = assessment(report_2022, 3, 1)
     page = admin_client.get(change_url(target))
     data = form_data(page)
     prefix = next(
@@ -123,29 +113,30 @@ def test_a_note_added_in_the_admin_shows_on_the_chapter_page(client, admin_clien
 def test_the_admin_bulk_rating_action_shows_on_the_next_public_request(
     client, admin_client, report_2022
 ):
-    assert counts(client)["D"] == 0
-    selected = [rating_of(report_2022, 3, 1).pk, rating_of(report_2022, 3, 2).pk]
+    assert counts(summary(client))["D"] == 0
+    selected = [assessment(report_2022, 3, 1).pk, assessment(report_2022, 3, 2).pk]
     response = admin_client.post(
         "/admin/pledges/assessment/", {"action": "set_rating_D", "_selected_action": selected}
     )
     assert response.status_code == 302
-    assert counts(client)["D"] == 2
+    assert counts(summary(client))["D"] == 2
 
 
 def test_an_excel_import_shows_on_the_next_public_request(client, report_2022):
     from openpyxl import load_workbook
 
     from pledges import excel
-    from tests.workbooks import row_of
 
-    assert counts(client)["A"] == 8
+    from .workbooks import row_of
+
+    assert counts(summary(client))["A"] == 8
     workbook = load_workbook(io.BytesIO(excel.export_xlsx(report_2022)))
     sheet = workbook[excel.LIST_SHEET]
     sheet[f"E{row_of(sheet, '3①')}"] = "A 完了"
     data = io.BytesIO()
     workbook.save(data)
     excel.apply_plan(excel.plan_import(data.getvalue(), report_2022), reason="test")
-    assert counts(client)["A"] == 9
+    assert counts(summary(client))["A"] == 9
 
 
 def test_publishing_a_draft_shows_it_as_the_newest_report(client, report_2022):
@@ -160,11 +151,11 @@ def test_publishing_a_draft_shows_it_as_the_newest_report(client, report_2022):
 
 
 def test_bulk_update_with_report_changed_shows_on_the_next_request(client, report_2022):
-    assert counts(client)["D"] == 0
+    assert counts(summary(client))["D"] == 0
     with transaction.atomic():
         Assessment.objects.filter(sub_item__pledge__chapter__report=report_2022).update(rating="D")
         caching.report_changed(report_2022.pk)
-    assert counts(client)["D"] == 60
+    assert counts(summary(client))["D"] == 60
 
 
 def test_unpublishing_the_newest_report_falls_back_to_the_older_one(client, report_2022):
@@ -199,9 +190,9 @@ def test_pages_comparing_reports_change_when_an_older_report_is_edited(
     other_report()
     newest = client.get(path)
     assert newest.status_code == 200
-    assessment = rating_of(report_2022, 1, 1)
-    assessment.rating = "B"
-    assessment.save()
+    older = assessment(report_2022, 1, 1)
+    older.rating = "B"
+    older.save()
     again = client.get(path, HTTP_IF_NONE_MATCH=newest["ETag"])
     assert again.status_code == 200
 
@@ -229,9 +220,15 @@ def test_staff_with_a_session_bypass_the_cache(client, report_2022, django_user_
     assert not fresh.has_header("ETag")
 
 
-def test_unknown_month_is_404_and_not_cached(client, report_2022):
-    assert client.get("/api/reports/1999-03/summary.json").status_code == 404
-    assert client.get("/?report=1999-03").status_code == 404
+def test_unknown_month_is_404_and_not_cached(client, report_2022, settings):
+    settings.CACHES = {"default": {"BACKEND": "tests.test_caching.RecordingCache"}}
+    for path in ("/api/reports/1999-03/summary.json", "/?report=1999-03"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert not response.has_header("ETag")
+    assert caches["default"].stored == []
+    client.get("/api/reports/2022-03/summary.json")  # a known month is stored, as a check
+    assert len(caches["default"].stored) == 1
 
 
 @pytest.mark.parametrize(
@@ -261,9 +258,7 @@ def test_saving_or_deleting_any_part_bumps_only_its_own_report(report_2022, mode
 
 def test_deleting_a_whole_report_adds_no_query_per_row():
     """A replace import deletes thousands of rows; version tracking must not walk each up."""
-    from django.db import connection
     from django.db.models.signals import post_delete
-    from django.test.utils import CaptureQueriesContext
 
     for year in (2030, 2031):
         loading.load_table(generated_table(sub_items=40, as_of=date(year, 3, 1)))
@@ -284,6 +279,18 @@ def test_deleting_a_whole_report_adds_no_query_per_row():
     assert len(tracked) <= len(untracked) + 1
 
 
+class RecordingCache(LocMemCache):
+    """A local cache that lists the keys it was asked to store."""
+
+    def __init__(self, name, params):
+        super().__init__(name, params)
+        self.stored: list[str] = []
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        self.stored.append(key)
+        super().set(key, value, timeout, version)
+
+
 class BrokenCache(BaseCache):
     """A cache whose server is down."""
 
@@ -296,7 +303,7 @@ class BrokenCache(BaseCache):
 
 def test_pages_still_render_when_the_cache_is_down(client, report_2022, settings):
     settings.CACHES = {"default": {"BACKEND": "tests.test_caching.BrokenCache"}}
-    assert counts(client) == {"A": 8, "B": 28, "C": 24, "D": 0}
+    assert counts(summary(client)) == {"A": 8, "B": 28, "C": 24, "D": 0}
     assert client.get("/").status_code == 200
 
 

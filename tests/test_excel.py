@@ -16,6 +16,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pledges import excel, stats
 from pledges.models import Assessment, ProgressNote, Report, SubItem
 
+from .lookups import assessment
 from .workbooks import edit_cells, edited, open_workbook, row_of, sub_item_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_report_for_module")]
@@ -34,14 +35,6 @@ FORMULA_LIKE = [
 @pytest.fixture
 def exported(report_2022: Report) -> bytes:
     return excel.export_xlsx(report_2022)
-
-
-def assessment(report: Report, pledge: int, position: int) -> Assessment:
-    return Assessment.objects.get(
-        sub_item__pledge__chapter__report=report,
-        sub_item__pledge__number=pledge,
-        sub_item__position=position,
-    )
 
 
 def notes_of(report: Report, pledge: int, position: int) -> list[str]:
