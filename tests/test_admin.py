@@ -6,7 +6,6 @@ form and of its inline formsets (management form included) is sent back, with th
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
@@ -19,6 +18,9 @@ from pledges import loading, roles
 from pledges.models import Assessment, Chapter, Pledge, ProgressNote, Report, SubItem
 from pledges.testing import generated_table
 
+from .admin_forms import change_url, form_data, history_url, post_change, report_url
+from .lookups import assessment, counts, summary
+
 CHANGELIST = "/admin/pledges/assessment/"
 # Session, user, filter choices, counts, one page of rows: the same at 60 and at 2,000 items.
 MAX_CHANGELIST_QUERIES = 10  # measured: 8
@@ -26,12 +28,6 @@ MAX_CHANGELIST_QUERIES = 10  # measured: 8
 
 # ---------------------------------------------------------------------------------------------
 # helpers and fixtures
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:
-    # Hashing test passwords with the production hasher costs seconds per test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def staff_user(username: str, role: str) -> User:
     roles.sync_roles()
@@ -62,71 +58,6 @@ def viewer_client(viewer: User) -> Client:
     client = Client()
     client.force_login(viewer)
     return client
-
-
-def change_url(obj) -> str:
-    return reverse(f"admin:pledges_{obj._meta.model_name}_change", args=[obj.pk])
-
-
-def history_url(obj) -> str:
-    return reverse(f"admin:pledges_{obj._meta.model_name}_history", args=[obj.pk])
-
-
-def report_url(tool: str, report: Report) -> str:
-    return reverse(f"admin:pledges_report_{tool}", args=[report.pk])
-
-
-def form_data(response) -> dict[str, object]:
-    """What a browser posts back for the change form in ``response`` when nothing is edited."""
-    assert response.status_code == 200
-    data: dict[str, object] = {}
-
-    def add(form) -> None:
-        for name in form.fields:
-            value = form[name].value()
-            if value is None or value is False:
-                continue  # unchecked boxes and empty fields are not sent
-            data[form.add_prefix(name)] = value
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        add(inline.formset.management_form)
-        for form in inline.formset.forms:
-            add(form)
-    return data
-
-
-def post_change(client: Client, obj, **edits):
-    """Fetch the change page of ``obj``, apply ``edits`` (form field names) and post it."""
-    page = client.get(change_url(obj))
-    data = form_data(page)
-    for name, value in edits.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
-    return client.post(change_url(obj), data)
-
-
-def assessment(report: Report, code: str) -> Assessment:
-    """The assessment of sub-item ``code`` (e.g. ``4①``) in ``report``."""
-    number, marker = int(code[:-1]), code[-1]
-    position = "①②③④⑤⑥⑦⑧⑨⑩".index(marker) + 1
-    return Assessment.objects.get(
-        sub_item__pledge__chapter__report=report,
-        sub_item__pledge__number=number,
-        sub_item__position=position,
-    )
-
-
-def summary(client: Client, url: str = "/api/summary.json") -> dict:
-    response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    return json.loads(response.content)
-
-
-def counts(summary_json: dict) -> dict[str, int]:
-    return {rating["code"]: rating["count"] for rating in summary_json["ratings"]}
 
 
 def first_with_rating(report: Report, code: str) -> Assessment:
@@ -210,7 +141,7 @@ def test_history_page_runs_a_bounded_number_of_queries(
 def test_change_page_shows_context_notes_in_order_and_a_history_link(
     report_2022: Report, editor_client: Client
 ):
-    target = assessment(report_2022, "1①")
+    target = assessment(report_2022, 1, 1)
     notes = list(target.notes.order_by("position").values_list("text", flat=True))
     assert len(notes) >= 1
 
@@ -296,7 +227,7 @@ def test_footnote_choices_are_the_same_reports_footnotes(report_2022: Report, ad
     draft_response = copy_via_admin(admin_client, report_2022, "2023-03")
     assert draft_response.status_code == 302
     draft = Report.objects.get(as_of=date(2023, 3, 1))
-    target = assessment(report_2022, "4①")
+    target = assessment(report_2022, 4, 1)
     page = admin_client.get(change_url(target))
     choices = page.context["adminform"].form.fields["footnote"].queryset
     assert {f.report_id for f in choices} == {report_2022.pk}
@@ -457,7 +388,7 @@ def test_changelist_filters_by_report_chapter_and_rating(
 def test_changelist_searches_titles_pledge_text_and_notes(
     report_2022: Report, editor_client: Client
 ):
-    target = assessment(report_2022, "1①")
+    target = assessment(report_2022, 1, 1)
     note = target.notes.order_by("position").first()
 
     for term in (target.sub_item.title, target.sub_item.content[:12], note.text[:12]):
@@ -580,7 +511,7 @@ def test_publishing_is_refused_while_a_sub_item_has_no_rating(
 ):
     copy_via_admin(admin_client, report_2022, "2023-03")
     draft = Report.objects.get(as_of=date(2023, 3, 1))
-    target = assessment(draft, "4①")
+    target = assessment(draft, 4, 1)
     assert post_change(admin_client, target, rating="").status_code == 302  # drafts may be blank
 
     confirm = admin_client.get(report_url("publish", draft)).content.decode()
@@ -728,7 +659,7 @@ def test_history_pages_are_titled_in_japanese(report_2022: Report, viewer_client
 def test_a_form_opened_before_a_colleagues_save_is_refused_naming_them(
     report_2022: Report, editor_client: Client
 ):
-    item = assessment(report_2022, "1①")
+    item = assessment(report_2022, 1, 1)
     opened = form_data(editor_client.get(change_url(item)))  # rating A, as published
     colleague = Client()
     colleague.force_login(staff_user("douryou", roles.EDITOR))
@@ -747,7 +678,7 @@ def test_a_form_opened_before_a_colleagues_save_is_refused_naming_them(
 def test_a_colleagues_note_edit_also_refuses_the_older_form_and_nothing_is_saved(
     report_2022: Report, editor_client: Client
 ):
-    item = assessment(report_2022, "2①")
+    item = assessment(report_2022, 2, 1)
     opened = form_data(editor_client.get(change_url(item)))
     notes_before = list(item.notes.values_list("text", flat=True))
     colleague = Client()
@@ -767,7 +698,7 @@ def test_a_colleagues_note_edit_also_refuses_the_older_form_and_nothing_is_saved
 
 
 def test_saving_again_after_reloading_works(report_2022: Report, editor_client: Client):
-    item = assessment(report_2022, "1①")
+    item = assessment(report_2022, 1, 1)
     assert post_change(editor_client, item, rating="C").status_code == 302
     assert post_change(editor_client, item, rating="D").status_code == 302
     item.refresh_from_db()
@@ -777,7 +708,7 @@ def test_saving_again_after_reloading_works(report_2022: Report, editor_client: 
 def test_a_note_longer_than_its_limit_is_refused_by_the_form(
     report_2022: Report, editor_client: Client
 ):
-    item = assessment(report_2022, "2①")
+    item = assessment(report_2022, 2, 1)
     response = post_change(editor_client, item, **{"notes-0-text": "あ" * 1001})
     assert response.status_code == 200
     (formset,) = [inline.formset for inline in response.context["inline_admin_formsets"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_report_for_module")]
 
 
 def test_summary_of_the_newest_report(client, report_2022):
@@ -35,7 +35,3 @@ def test_summary_for_a_given_month(client, report_2022):
 @pytest.mark.parametrize("month", ["2021-03", "2022-13", "0000-00"])
 def test_unknown_month_is_404(client, report_2022, month):
     assert client.get(f"/api/reports/{month}/summary.json").status_code == 404
-
-
-def test_no_report_yet_is_404(client):
-    assert client.get("/api/summary.json").status_code == 404

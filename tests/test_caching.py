@@ -7,8 +7,11 @@ import json
 from datetime import date
 
 import pytest
+from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpResponse
+from django.test.utils import CaptureQueriesContext
 
 from pledges import caching, editing, loading
 from pledges.models import (
@@ -20,19 +23,13 @@ from pledges.models import (
     SubItem,
 )
 from pledges.testing import generated_table
-from tests.test_admin import change_url, form_data, post_change
+
+from .admin_forms import change_url, form_data, post_change
+from .lookups import assessment, counts, summary
 
 pytestmark = pytest.mark.django_db
 
 PAGES = ["/", "/api/summary.json"]
-
-
-def summary(client) -> dict:
-    return json.loads(client.get("/api/summary.json").content)
-
-
-def counts(client) -> dict[str, int]:
-    return {rating["code"]: rating["count"] for rating in summary(client)["ratings"]}
 
 
 def version_of(report: Report) -> int:
@@ -70,20 +67,13 @@ def test_cached_page_is_served_with_one_query_and_same_bytes(
     assert second["Content-Type"] == first["Content-Type"]
 
 
-def rating_of(report: Report, pledge: int, position: int) -> Assessment:
-    return Assessment.objects.get(
-        sub_item__pledge__chapter__report=report, sub_item__pledge__number=pledge,
-        sub_item__position=position,
-    )
-
-
 def test_rating_saved_in_the_admin_shows_on_the_next_public_request(
     client, admin_client, report_2022
 ):
     before = client.get("/api/summary.json")
-    assert counts(client) == {"A": 8, "B": 28, "C": 24, "D": 0}
+    assert counts(summary(client)) == {"A": 8, "B": 28, "C": 24, "D": 0}
     pledge_page = client.get("/pledges/3/")
-    target = rating_of(report_2022, 3, 1)
+    target = assessment(report_2022, 3, 1)
     assert target.rating == "C"
 
     saved = post_change(admin_client, target, rating="A")
@@ -101,7 +91,7 @@ def test_rating_saved_in_the_admin_shows_on_the_next_public_request(
 
 def test_a_note_added_in_the_admin_shows_on_the_chapter_page(client, admin_client, report_2022):
     assert "市民説明会を開催" not in client.get("/chapters/1/").content.decode()
-    target = rating_of(report_2022, 3, 1)
+    target = assessment(report_2022, 3, 1)
     page = admin_client.get(change_url(target))
     data = form_data(page)
     prefix = next(
@@ -120,29 +110,30 @@ def test_a_note_added_in_the_admin_shows_on_the_chapter_page(client, admin_clien
 def test_the_admin_bulk_rating_action_shows_on_the_next_public_request(
     client, admin_client, report_2022
 ):
-    assert counts(client)["D"] == 0
-    selected = [rating_of(report_2022, 3, 1).pk, rating_of(report_2022, 3, 2).pk]
+    assert counts(summary(client))["D"] == 0
+    selected = [assessment(report_2022, 3, 1).pk, assessment(report_2022, 3, 2).pk]
     response = admin_client.post(
         "/admin/pledges/assessment/", {"action": "set_rating_D", "_selected_action": selected}
     )
     assert response.status_code == 302
-    assert counts(client)["D"] == 2
+    assert counts(summary(client))["D"] == 2
 
 
 def test_an_excel_import_shows_on_the_next_public_request(client, report_2022):
     from openpyxl import load_workbook
 
     from pledges import excel
-    from tests.workbooks import row_of
 
-    assert counts(client)["A"] == 8
+    from .workbooks import row_of
+
+    assert counts(summary(client))["A"] == 8
     workbook = load_workbook(io.BytesIO(excel.export_xlsx(report_2022)))
     sheet = workbook[excel.LIST_SHEET]
     sheet[f"E{row_of(sheet, '3①')}"] = "A 完了"
     data = io.BytesIO()
     workbook.save(data)
     editing.apply_workbook(excel.plan_import(data.getvalue(), report_2022), reason="test")
-    assert counts(client)["A"] == 9
+    assert counts(summary(client))["A"] == 9
 
 
 def test_publishing_a_draft_shows_it_as_the_newest_report(client, report_2022):
@@ -155,11 +146,11 @@ def test_publishing_a_draft_shows_it_as_the_newest_report(client, report_2022):
 
 
 def test_a_rating_set_on_a_whole_report_shows_on_the_next_request(client, report_2022):
-    assert counts(client)["D"] == 0
+    assert counts(summary(client))["D"] == 0
     editing.set_rating(
         Assessment.objects.filter(sub_item__pledge__chapter__report=report_2022), "D"
     )
-    assert counts(client)["D"] == 60
+    assert counts(summary(client))["D"] == 60
 
 
 def test_unpublishing_the_newest_report_falls_back_to_the_older_one(client, report_2022):
@@ -194,9 +185,9 @@ def test_pages_comparing_reports_change_when_an_older_report_is_edited(
     other_report()
     newest = client.get(path)
     assert newest.status_code == 200
-    assessment = rating_of(report_2022, 1, 1)
-    assessment.rating = "B"
-    editing.save_assessment(assessment)
+    older = assessment(report_2022, 1, 1)
+    older.rating = "B"
+    editing.save_assessment(older)
     again = client.get(path, HTTP_IF_NONE_MATCH=newest["ETag"])
     assert again.status_code == 200
 
@@ -224,9 +215,15 @@ def test_staff_with_a_session_bypass_the_cache(client, report_2022, django_user_
     assert not fresh.has_header("ETag")
 
 
-def test_unknown_month_is_404_and_not_cached(client, report_2022):
-    assert client.get("/api/reports/1999-03/summary.json").status_code == 404
-    assert client.get("/?report=1999-03").status_code == 404
+def test_unknown_month_is_404_and_not_cached(client, report_2022, settings):
+    settings.CACHES = {"default": {"BACKEND": "tests.test_caching.RecordingCache"}}
+    for path in ("/api/reports/1999-03/summary.json", "/?report=1999-03"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert not response.has_header("ETag")
+    assert caches["default"].stored == []
+    client.get("/api/reports/2022-03/summary.json")  # a known month is stored, as a check
+    assert len(caches["default"].stored) == 1
 
 
 @pytest.mark.parametrize(
@@ -254,8 +251,9 @@ def test_saving_or_deleting_any_part_bumps_only_its_own_report(report_2022, mode
 def test_an_assessment_or_its_notes_saved_bump_only_its_own_report(report_2022):
     newer = other_report()
     before, newer_before = version_of(report_2022), version_of(newer)
-    assessment = rating_of(report_2022, 1, 1)
-    editing.save_assessment(assessment, notes=[editing.NoteEdit("一つだけの記述")])
+    editing.save_assessment(
+        assessment(report_2022, 1, 1), notes=[editing.NoteEdit("一つだけの記述")]
+    )
     assert version_of(report_2022) == before + 1
     assert version_of(newer) == newer_before
 
@@ -263,7 +261,6 @@ def test_an_assessment_or_its_notes_saved_bump_only_its_own_report(report_2022):
 def test_deleting_a_whole_report_adds_no_query_per_row():
     """A replace import deletes thousands of rows: a fixed number of queries whatever the size."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     for year, size in ((2030, 8), (2031, 80)):
         loading.load_table(generated_table(sub_items=size, as_of=date(year, 3, 1)))
@@ -273,6 +270,18 @@ def test_deleting_a_whole_report_adds_no_query_per_row():
             editing.delete_report(Report.objects.get(as_of=date(year, 3, 1)))
         queries.append(len(captured))
     assert queries[0] == queries[1]
+
+
+class RecordingCache(LocMemCache):
+    """A local cache that lists the keys it was asked to store."""
+
+    def __init__(self, name, params):
+        super().__init__(name, params)
+        self.stored: list[str] = []
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        self.stored.append(key)
+        super().set(key, value, timeout, version)
 
 
 class BrokenCache(BaseCache):
@@ -287,7 +296,7 @@ class BrokenCache(BaseCache):
 
 def test_pages_still_render_when_the_cache_is_down(client, report_2022, settings):
     settings.CACHES = {"default": {"BACKEND": "tests.test_caching.BrokenCache"}}
-    assert counts(client) == {"A": 8, "B": 28, "C": 24, "D": 0}
+    assert counts(summary(client)) == {"A": 8, "B": 28, "C": 24, "D": 0}
     assert client.get("/").status_code == 200
 
 

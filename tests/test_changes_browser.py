@@ -5,26 +5,12 @@ Screenshots go to ``artifacts/screenshots/`` (git-ignored) for a person to look 
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from playwright.sync_api import Page, expect
 
-from pledges import loading
-from pledges.models import Report
-
-from . import later_reports
 from .browser import PHONE, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def three_reports(report_2022: Report, real_table) -> Report:
-    table_2023 = later_reports.table_2023(real_table)
-    loading.load_table(table_2023)
-    loading.load_table(later_reports.table_2024(table_2023))
-    return Report.objects.get(as_of=date(2024, 3, 1))
 
 
 def test_citizen_sees_what_moved_and_follows_a_backward_move(

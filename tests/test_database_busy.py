@@ -25,7 +25,7 @@ from pledges import loading
 from pledges.models import Assessment
 from pledgetracker.database_busy import DatabaseBusyMiddleware, is_database_busy
 
-from .conftest import REAL_2022
+from .paths import REAL_2022
 
 BUSY_MESSAGE = "データベースが混み合っています。しばらくしてからもう一度保存してください。"
 

@@ -8,7 +8,6 @@ to bump the report's version would be served the stale page. Add a case here wit
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -21,29 +20,14 @@ from django.urls import reverse
 from pledges import editing, excel, loading
 from pledges.models import Assessment, Chapter, Footnote, ProgressNote, Report, SubItem
 from pledges.testing import generated_table
-from tests.test_admin import change_url, form_data, post_change
 from tests.workbooks import edited, row_of
+
+from .admin_forms import change_url, form_data, post_change
+from .lookups import assessment, counts, summary
 
 pytestmark = pytest.mark.django_db
 
 APRIL_2023 = date(2023, 4, 1)
-
-
-def summary(client: Client, path: str = "/api/summary.json") -> dict:
-    response = client.get(path)
-    assert response.status_code == 200
-    return json.loads(response.content)
-
-
-def counts(client: Client) -> dict[str, int]:
-    return {rating["code"]: rating["count"] for rating in summary(client)["ratings"]}
-
-
-def assessment(report: Report, pledge: int, position: int) -> Assessment:
-    return Assessment.objects.get(
-        sub_item__pledge__chapter__report=report, sub_item__pledge__number=pledge,
-        sub_item__position=position,
-    )
 
 
 def draft_of(report: Report) -> Report:
@@ -209,7 +193,7 @@ def _chapter_title(client: Client) -> str:
 
 WRITE_PATHS: dict[str, WritePath] = {
     "admin assessment form (rating)": WritePath(
-        admin_rating, lambda public: counts(public)["A"] == 9),
+        admin_rating, lambda public: counts(summary(public))["A"] == 9),
     "admin assessment form (notes only)": WritePath(
         admin_notes_only,
         lambda public: "市民説明会を開催" in public.get("/chapters/1/").content.decode()),
@@ -217,7 +201,7 @@ WRITE_PATHS: dict[str, WritePath] = {
         admin_footnote,
         lambda public: "書き直しました" in public.get("/pledges/4/").content.decode()),
     "admin set-rating action": WritePath(
-        admin_set_rating, lambda public: counts(public)["D"] == 2),
+        admin_set_rating, lambda public: counts(summary(public))["D"] == 2),
     "admin copy": WritePath(
         admin_copy,
         # A draft is never public: the pages keep showing the published report.
@@ -238,7 +222,7 @@ WRITE_PATHS: dict[str, WritePath] = {
         admin_sub_item_added_to_a_draft,
         lambda public: "追加した項目" in public.get("/chapters/1/").content.decode(),
         lambda world: draft_of(world.report)),
-    "workbook apply": WritePath(workbook_apply, lambda public: counts(public)["A"] == 9),
+    "workbook apply": WritePath(workbook_apply, lambda public: counts(summary(public))["A"] == 9),
     "import new month": WritePath(
         import_new_month, lambda public: summary(public)["report"] == "2023-03"),
     "import --replace": WritePath(

@@ -17,9 +17,10 @@ from pledges import editing, excel, stats
 from pledges.models import Assessment, ProgressNote, Report, SubItem
 from pledges.reading import read_report
 
+from .lookups import assessment
 from .workbooks import edit_cells, edited, open_workbook, row_of, sub_item_rows
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_report_for_module")]
 
 FORMULA_LIKE = [
     "=1+1",
@@ -35,14 +36,6 @@ FORMULA_LIKE = [
 @pytest.fixture
 def exported(report_2022: Report) -> bytes:
     return excel.export_xlsx(report_2022)
-
-
-def assessment(report: Report, pledge: int, position: int) -> Assessment:
-    return Assessment.objects.get(
-        sub_item__pledge__chapter__report=report,
-        sub_item__pledge__number=pledge,
-        sub_item__position=position,
-    )
 
 
 def notes_of(report: Report, pledge: int, position: int) -> list[str]:

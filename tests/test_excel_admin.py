@@ -12,21 +12,14 @@ from pledges import excel
 from pledges.excel_admin import SESSION_KEY
 from pledges.models import Assessment, Report
 
-from .workbooks import edited, open_workbook, rating_of, row_of
+from .lookups import rating_of
+from .workbooks import open_workbook, row_of, with_ratings
 
 pytestmark = pytest.mark.django_db
 
 
 def workbook_upload(data: bytes, name: str = "edited.xlsx") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/octet-stream")
-
-
-def with_rating(report: Report, code: str, value: str) -> bytes:
-    def edit(workbook) -> None:
-        sheet = workbook[excel.LIST_SHEET]
-        sheet[f"E{row_of(sheet, code)}"] = value
-
-    return edited(excel.export_xlsx(report), edit)
 
 
 @pytest.fixture
@@ -63,7 +56,11 @@ def test_upload_page_offers_the_download_and_a_file_field(editor, report_2022: R
 def test_preview_shows_the_change_and_writes_nothing(editor, report_2022: Report) -> None:
     response = editor.post(
         urls(report_2022)["upload"],
-        {"workbook": workbook_upload(with_rating(report_2022, "3①", "A 完了"))},
+        {
+            "workbook": workbook_upload(
+                with_ratings(excel.export_xlsx(report_2022), **{"3①": "A 完了"})
+            )
+        },
     )
     assert response.status_code == 200
     assert response.templates[0].name == "admin/pledges/report_xlsx_preview.html"
@@ -76,7 +73,11 @@ def test_preview_shows_the_change_and_writes_nothing(editor, report_2022: Report
 def test_confirm_applies_the_previewed_plan_with_the_staff_user(editor, report_2022) -> None:
     preview = editor.post(
         urls(report_2022)["upload"],
-        {"workbook": workbook_upload(with_rating(report_2022, "3①", "A 完了"))},
+        {
+            "workbook": workbook_upload(
+                with_ratings(excel.export_xlsx(report_2022), **{"3①": "A 完了"})
+            )
+        },
     )
     token = preview.context["token"]
     response = editor.post(urls(report_2022)["confirm"], {"token": token}, follow=True)
@@ -94,7 +95,11 @@ def test_confirm_applies_the_previewed_plan_with_the_staff_user(editor, report_2
 def test_confirm_twice_applies_once(editor, report_2022: Report) -> None:
     preview = editor.post(
         urls(report_2022)["upload"],
-        {"workbook": workbook_upload(with_rating(report_2022, "3①", "A 完了"))},
+        {
+            "workbook": workbook_upload(
+                with_ratings(excel.export_xlsx(report_2022), **{"3①": "A 完了"})
+            )
+        },
     )
     editor.post(urls(report_2022)["confirm"], {"token": preview.context["token"]})
     response = editor.post(
@@ -107,7 +112,11 @@ def test_confirm_twice_applies_once(editor, report_2022: Report) -> None:
 def test_confirm_with_a_forged_token_applies_nothing(editor, report_2022: Report) -> None:
     editor.post(
         urls(report_2022)["upload"],
-        {"workbook": workbook_upload(with_rating(report_2022, "3①", "A 完了"))},
+        {
+            "workbook": workbook_upload(
+                with_ratings(excel.export_xlsx(report_2022), **{"3①": "A 完了"})
+            )
+        },
     )
     response = editor.post(urls(report_2022)["confirm"], {"token": "forged"})
     assert response.status_code == 302
@@ -117,7 +126,11 @@ def test_confirm_with_a_forged_token_applies_nothing(editor, report_2022: Report
 def test_confirm_refuses_a_plan_made_stale_meanwhile(editor, report_2022: Report) -> None:
     preview = editor.post(
         urls(report_2022)["upload"],
-        {"workbook": workbook_upload(with_rating(report_2022, "3①", "A 完了"))},
+        {
+            "workbook": workbook_upload(
+                with_ratings(excel.export_xlsx(report_2022), **{"3①": "A 完了"})
+            )
+        },
     )
     Assessment.objects.filter(
         sub_item__pledge__chapter__report=report_2022,
@@ -134,7 +147,7 @@ def test_confirm_refuses_a_plan_made_stale_meanwhile(editor, report_2022: Report
 
 
 def test_errors_are_listed_with_their_cells(editor, report_2022: Report) -> None:
-    data = with_rating(report_2022, "3①", "E")
+    data = with_ratings(excel.export_xlsx(report_2022), **{"3①": "E"})
     row = row_of(open_workbook(data)[excel.LIST_SHEET], "3①")
     response = editor.post(urls(report_2022)["upload"], {"workbook": workbook_upload(data)})
     assert response.status_code == 200
@@ -188,7 +201,7 @@ def test_a_draft_can_be_updated_by_upload(editor, report_2022: Report) -> None:
     report_2022.save()
     preview = editor.post(
         urls(report_2022)["upload"],
-        {"workbook": workbook_upload(with_rating(report_2022, "3①", ""))},
+        {"workbook": workbook_upload(with_ratings(excel.export_xlsx(report_2022), **{"3①": ""}))},
     )
     editor.post(urls(report_2022)["confirm"], {"token": preview.context["token"]})
     assert rating_of(report_2022, 3, 1) == ""
@@ -213,7 +226,11 @@ def test_anonymous_and_non_staff_are_sent_to_the_admin_login(
 def test_non_staff_cannot_confirm(client, editor, report_2022: Report) -> None:
     preview = editor.post(
         urls(report_2022)["upload"],
-        {"workbook": workbook_upload(with_rating(report_2022, "3①", "A 完了"))},
+        {
+            "workbook": workbook_upload(
+                with_ratings(excel.export_xlsx(report_2022), **{"3①": "A 完了"})
+            )
+        },
     )
     citizen = get_user_model().objects.create_user("citizen")
     editor.force_login(citizen)

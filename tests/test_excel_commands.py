@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from pledges import excel
 from pledges.models import Assessment, Report
 
-from .workbooks import edited, open_workbook, rating_of, row_of, sub_item_rows
+from .lookups import rating_of
+from .workbooks import open_workbook, row_of, sub_item_rows, with_ratings
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +21,6 @@ def run(*args: str) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
-
-
-def set_rating(data: bytes, code: str, value: str) -> bytes:
-    def edit(workbook) -> None:
-        sheet = workbook[excel.LIST_SHEET]
-        sheet[f"E{row_of(sheet, code)}"] = value
-
-    return edited(data, edit)
 
 
 def test_export_writes_the_newest_published_report(report_2022: Report, tmp_path: Path) -> None:
@@ -62,7 +55,7 @@ def test_export_reports_an_unwritable_path(report_2022: Report, tmp_path: Path) 
 
 def test_import_applies_the_edited_ratings(report_2022: Report, tmp_path: Path) -> None:
     source = tmp_path / "edited.xlsx"
-    source.write_bytes(set_rating(excel.export_xlsx(report_2022), "3①", "B 実施中"))
+    source.write_bytes(with_ratings(excel.export_xlsx(report_2022), **{"3①": "B 実施中"}))
     output = run("import_xlsx", str(source), "--report", "2022-03")
     assert "3① 評価: C → B" in output
     assert "2022-03: 1 sub-item(s) updated" in output
@@ -73,7 +66,7 @@ def test_import_applies_the_edited_ratings(report_2022: Report, tmp_path: Path) 
 
 def test_import_dry_run_writes_nothing(report_2022: Report, tmp_path: Path) -> None:
     source = tmp_path / "edited.xlsx"
-    source.write_bytes(set_rating(excel.export_xlsx(report_2022), "3①", "B 実施中"))
+    source.write_bytes(with_ratings(excel.export_xlsx(report_2022), **{"3①": "B 実施中"}))
     output = run("import_xlsx", str(source), "--report", "2022-03", "--dry-run")
     assert "would change (dry run, nothing written)" in output
     assert rating_of(report_2022, 3, 1) == "C"
@@ -86,8 +79,8 @@ def test_import_of_an_unchanged_workbook_says_so(report_2022: Report, tmp_path: 
 
 
 def test_import_lists_problems_and_applies_nothing(report_2022: Report, tmp_path: Path) -> None:
-    data = set_rating(excel.export_xlsx(report_2022), "3①", "B 実施中")
-    data = set_rating(data, "3②", "E")
+    data = with_ratings(excel.export_xlsx(report_2022), **{"3①": "B 実施中"})
+    data = with_ratings(data, **{"3②": "E"})
     source = tmp_path / "bad.xlsx"
     source.write_bytes(data)
     with pytest.raises(CommandError) as raised:

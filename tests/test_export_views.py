@@ -15,7 +15,7 @@ from pledges.testing import generated_table
 
 from .workbooks import open_workbook, sub_item_rows
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_report_for_module")]
 
 JAPANESE_XLSX = quote("入間市公約進捗_2022-03.xlsx")
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.db import transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pledges import loading, table_format
+
+from .lookups import row_counts
 
 REAL = (Path(__file__).resolve().parent.parent / "fixtures" / "iruma-pledge-progress-2022-03.txt")
 REAL_BYTES = REAL.read_bytes()
@@ -74,12 +75,6 @@ def mutate(data: bytes, mutations: list[tuple]) -> bytes:
 mutated_files = st.lists(mutation(), min_size=1, max_size=4).map(
     lambda mutations: mutate(REAL_BYTES, mutations)
 )
-
-
-def row_counts() -> dict[str, int]:
-    """Rows of every table the importer could write: the app's models and their history."""
-    models = apps.get_app_config("pledges").get_models()
-    return {model._meta.label: model.objects.count() for model in models}
 
 
 @settings(max_examples=300, deadline=None)

@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 from pledges.management.commands import import_progress
 from pledges.models import Assessment, Report, SubItem
 
-from .conftest import REAL_2022
-from .test_loading import row_counts
+from .lookups import row_counts
+from .paths import REAL_2022
 from .variants import VARIANTS, Variant
 
 pytestmark = pytest.mark.django_db

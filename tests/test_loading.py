@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from django.apps import apps
 from django.db import IntegrityError, connection
 from django.db.models.deletion import Collector
 from django.test.utils import CaptureQueriesContext
@@ -25,15 +24,9 @@ from pledges.models import (
     SubItem,
 )
 
+from .lookups import row_counts
+
 pytestmark = pytest.mark.django_db
-
-
-def row_counts() -> dict[str, int]:
-    """Rows in every table of the app, history tables included."""
-    return {
-        model._meta.label: model.objects.count()
-        for model in apps.get_app_config("pledges").get_models()
-    }
 
 
 def test_loads_the_real_table_into_models(report_2022):

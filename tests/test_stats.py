@@ -10,7 +10,7 @@ from pledges import loading, stats
 from pledges.models import Assessment
 from pledges.testing import generated_table
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_report_for_module")]
 
 
 def test_overall_counts_and_percents_of_the_real_table(report_2022):

@@ -20,7 +20,8 @@ from pledges import editing, excel
 from pledges.editing import HISTORY_REASON_MAX_LENGTH
 from pledges.models import Assessment, Report
 
-from .workbooks import edited, open_workbook, rating_of, with_ratings
+from .lookups import rating_of
+from .workbooks import edited, open_workbook, with_ratings
 
 pytestmark = pytest.mark.django_db
 

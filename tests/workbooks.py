@@ -9,7 +9,6 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pledges import excel
-from pledges.models import Assessment, Report
 
 
 def open_workbook(data: bytes) -> Workbook:
@@ -50,15 +49,6 @@ def sub_item_rows(sheet: Worksheet) -> list[tuple]:
         for row in sheet.iter_rows(min_row=excel.HEADER_ROW + 1, max_col=5, values_only=True)
         if row[0] and str(row[0])[-1] in "①②③④⑤⑥⑦⑧⑨⑩"
     ]
-
-
-def rating_of(report: Report, pledge: int, position: int) -> str:
-    """The rating of sub-item ``pledge``-``position`` in ``report`` as stored now."""
-    return Assessment.objects.get(
-        sub_item__pledge__chapter__report=report,
-        sub_item__pledge__number=pledge,
-        sub_item__position=position,
-    ).rating
 
 
 def with_ratings(data: bytes, **ratings: str) -> bytes:
