@@ -509,7 +509,7 @@ def trend_chart(points: Sequence[ReportFigures]) -> TrendChart:
     )
     y_ticks = tuple(ChartTick(y_of(value), str(value)) for value in range(0, top_value + 1, step))
     lines = []
-    for level in points[-1].report.scale if points else ():
+    for level in (figure.level for figure in points[-1].breakdown.ratings) if points else ():
         style = LINE_STYLES[level.tone]
         markers = []
         for i, p in enumerate(points):

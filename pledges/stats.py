@@ -142,9 +142,8 @@ def chapters_with_counts(report: Report) -> QuerySet[Chapter]:
     )
 
 
-def chapter_breakdown(chapter: Chapter) -> Breakdown:
-    """The figures of a chapter from ``chapters_with_counts``."""
-    scale = chapter.report.scale
+def chapter_breakdown(chapter: Chapter, scale: Scale) -> Breakdown:
+    """The figures of a chapter from ``chapters_with_counts``, on its report's ``scale``."""
     return Breakdown.from_counts(counts_from(chapter, scale), chapter.total, scale)
 
 

@@ -162,7 +162,7 @@ def chapter(request: HttpRequest, number: int) -> HttpResponse:
         "report": report,
         "reports": reports,
         "chapter": chapter,
-        "breakdown": stats.chapter_breakdown(chapter),
+        "breakdown": stats.chapter_breakdown(chapter, report.scale),
         "pledges": grouped_by_pledge(shown_items(report, data.items, data.footnotes)),
     }
     return render(request, "pledges/chapter.html", context)
@@ -209,7 +209,7 @@ def item_queryset(report: Report) -> QuerySet[SubItem]:
     """The report's sub-items with what the /items/ table and CSV show, in table order."""
     return (
         SubItem.objects.filter(pledge__chapter__report=report)
-        .select_related("pledge__chapter__report", "assessment__footnote")
+        .select_related("pledge__chapter__report__manifesto", "assessment__footnote")
         .order_by("pledge__number", "position")
     )
 
