@@ -75,6 +75,17 @@ class Manifesto(models.Model):
     def scale(self) -> ratings.Scale:
         return ratings.Scale.of((code, label) for code, label in self.levels)
 
+    def as_dict(self) -> dict:
+        """The manifesto as the JSON API names it."""
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "mayor": self.mayor or None,
+            "term_start": self.term_start.isoformat() if self.term_start else None,
+            "term_end": self.term_end.isoformat() if self.term_end else None,
+            "scale": [{"code": level.code, "label": level.label} for level in self.scale],
+        }
+
     @property
     def term_label(self) -> str:
         """``2018年12月〜2022年12月``, ``2022年12月〜``, or "" when the term is not recorded."""

@@ -90,6 +90,7 @@ class ReportSummary:
     def as_dict(self) -> dict:
         return {
             "report": self.report.month,
+            "manifesto": self.report.manifesto.as_dict(),
             **self.overall.as_dict(),
             "chapters": [chapter.as_dict() for chapter in self.chapters],
         }
