@@ -14,6 +14,7 @@ urlpatterns = [
     path("chapters/<int:number>/", views.chapter, name="chapter"),
     path("pledges/<int:number>/", views.pledge, name="pledge"),
     path("items/", views.items, name="items"),
+    path("manifestos/", views.manifestos, name="manifestos"),
     path("items.csv", views.items_csv, name="items_csv"),
     path("changes/", views.changes_latest, name="changes_latest"),
     path("changes/<month:before>/<month:after>/", views.changes_between, name="changes_between"),

@@ -24,7 +24,7 @@ from . import changes, excel, reading, stats
 from .caching import cached_page
 from .choosing import chosen_report, published_reports
 from .filters import SubItemFilter
-from .models import Pledge, Report, SubItem
+from .models import Manifesto, Pledge, Report, SubItem
 from .reading import FootnoteText, Item, Key, item_url, read_report, read_reports
 from .references import split_references
 from .tables import SubItemTable
@@ -296,6 +296,33 @@ def summary_json(request: HttpRequest, month: str | None = None) -> JsonResponse
 
 # --------------------------------------------------------------------------------------------
 # Reports over time
+
+
+@dataclass(frozen=True)
+class ManifestoEntry:
+    manifesto: Manifesto
+    latest: changes.ReportFigures  # its newest published report, with the figures
+    reports: int  # how many it has published
+
+
+@require_safe
+@cached_page(depends="all", parameters=())
+def manifestos(request: HttpRequest) -> HttpResponse:
+    """Every manifesto with the figures of its latest report, newest first: how each term
+    ended, or where the current one stands. Two queries."""
+    points: dict[int, list[changes.ReportFigures]] = {}
+    for point in changes.trend().points:
+        points.setdefault(point.report.manifesto_id, []).append(point)
+    entries = sorted(
+        (ManifestoEntry(group[-1].report.manifesto, group[-1], len(group))
+         for group in points.values()),
+        key=lambda entry: entry.latest.report.as_of,
+        reverse=True,
+    )
+    reports = published_reports(request)
+    return render(request, "pledges/manifestos.html", {
+        "entries": entries, "reports": reports, "report": reports[0] if reports else None,
+    })
 
 
 def comparison_or_404(before: str, after: str) -> tuple[changes.Trend, changes.Comparison]:
