@@ -22,7 +22,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -37,6 +37,7 @@ from .models import (
     Assessment,
     Chapter,
     Footnote,
+    Manifesto,
     Pledge,
     ProgressNote,
     Report,
@@ -463,15 +464,51 @@ class StatedTotalInline(admin.TabularInline):
         return False
 
 
+@admin.register(Manifesto)
+class ManifestoAdmin(HistoryAdmin):
+    """One term's manifesto: its name, mayor and term are edited here; its scale comes from
+    the legend of its first table and is shown, never edited. Manifestos are created by the
+    import (``--new-manifesto``)."""
+
+    list_display = ("title", "slug", "mayor", "term_label", "scale_legend", "report_count")
+    fields = ("title", "slug", "mayor", "term_start", "term_end", "scale_legend")
+    readonly_fields = ("slug", "scale_legend")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Manifesto]:
+        return super().get_queryset(request).annotate(published_reports=Count("reports"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # its reports hold on to it; delete them instead
+
+    def save_model(self, request: HttpRequest, obj: Manifesto, form, change: bool) -> None:
+        editing.save_manifesto(obj, user=request.user)
+
+    @admin.display(description=_("任期"))
+    def term_label(self, obj: Manifesto) -> str:
+        return obj.term_label
+
+    @admin.display(description=_("評価の段階"))
+    def scale_legend(self, obj: Manifesto) -> str:
+        return obj.scale.legend()
+
+    @admin.display(description=_("報告の数"), ordering="published_reports")
+    def report_count(self, obj: Manifesto) -> int:
+        return obj.published_reports
+
+
 @admin.register(Report)
 class ReportAdmin(EditingAdmin):
-    list_display = ("month", "label", "title", "status", "published_at", "updated_at")
-    list_filter = ("status",)
+    list_display = ("month", "label", "manifesto", "title", "status", "published_at",
+                    "updated_at")
+    list_filter = ("status", "manifesto")
     search_fields = ("title",)
-    fields = ("as_of", "title", "status", "published_at", "source_name", "source_sha256",
-              "created_at", "updated_at")
-    readonly_fields = ("as_of", "status", "published_at", "source_name", "source_sha256",
-                       "created_at", "updated_at")
+    fields = ("manifesto", "as_of", "title", "status", "published_at", "source_name",
+              "source_sha256", "created_at", "updated_at")
+    readonly_fields = ("manifesto", "as_of", "status", "published_at", "source_name",
+                       "source_sha256", "created_at", "updated_at")
     inlines = (StatedTotalInline,)
     actions = ("copy_to_draft", "publish_selected")
     formfield_overrides: ClassVar = {

@@ -35,6 +35,7 @@ from .models import (
     Assessment,
     Chapter,
     Footnote,
+    Manifesto,
     Pledge,
     ProgressNote,
     Report,
@@ -525,6 +526,15 @@ def delete_report(report: Report, *, user=None, reason: str = "delete") -> None:
 
 # --------------------------------------------------------------------------------------------
 # Versions, history reasons, fingerprints
+
+
+def save_manifesto(manifesto: Manifesto, *, user=None) -> None:
+    """Save a manifesto's title, mayor or term, with history; every page of its reports shows
+    them. Its scale is the legend of its tables and is never edited."""
+    with transaction.atomic():
+        manifesto._history_user = user
+        manifesto.save()
+        _changed(*manifesto.reports.values_list("pk", flat=True))
 
 
 def _changed(*report_ids: int) -> None:

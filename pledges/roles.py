@@ -7,7 +7,8 @@ notes, and see everything else read-only; they cannot delete reports nor change 
 ``add_report`` / ``change_report``, i.e. a superuser (or a group given those permissions).
 
 ``sync_roles`` is idempotent: it creates missing groups and sets each group's permissions to
-exactly what ROLES says. Migration 0002 holds a frozen copy of this table, as migrations must.
+exactly what ROLES says. Migrations 0002 and 0008 hold frozen copies of this table, as
+migrations must.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ EDITOR = "編集者"
 VIEWER = "閲覧者"
 
 PLEDGE_MODELS = (
-    "report", "statedtotal", "chapter", "pledge", "subitem", "footnote", "assessment",
+    "manifesto", "report", "statedtotal", "chapter", "pledge", "subitem", "footnote", "assessment",
     "progressnote",
 )
 VIEW_ALL = tuple(f"view_{model}" for model in PLEDGE_MODELS)
