@@ -222,8 +222,9 @@ def _check_belongs(table: table_format.Table, manifesto: Manifesto, same: bool) 
     """Refuse ``table`` for ``manifesto`` when its legend differs, or (unless ``same``) when
     most of its sub-items are not the manifesto's newest report's."""
     if table.scale != manifesto.scale:
+        where = f"line {table.legend_line}: " if table.legend_line else ""
         raise LoadError(
-            f"line {table.legend_line}: the legend ({table.scale.legend(', ')}) is not the "
+            f"{where}the legend ({table.scale.legend(', ')}) is not the "
             f"scale of manifesto {manifesto.slug!r} ({manifesto.scale.legend(', ')}); a new "
             "term's table starts a new manifesto: --new-manifesto SLUG [--title …] [--mayor …]"
         )
