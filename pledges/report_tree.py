@@ -72,12 +72,12 @@ def build(table: table_format.Table, report: Report) -> Tree:
                          percent=total.percent), total.line)
         )
     footnotes = {}
-    for footnote_entry in table.footnotes:
-        footnotes[footnote_entry.marker] = Footnote(
-            report=report, marker=footnote_entry.marker,
-            number=footnote_number(footnote_entry.marker), text=footnote_entry.text,
+    for entry in table.footnotes:
+        footnotes[entry.marker] = Footnote(
+            report=report, marker=entry.marker, number=footnote_number(entry.marker),
+            text=entry.text,
         )
-        rows[Footnote].append((footnotes[footnote_entry.marker], footnote_entry.line))
+        rows[Footnote].append((footnotes[entry.marker], entry.line))
     for chapter_entry in table.chapters:
         chapter = Chapter(report=report, number=chapter_entry.number, title=chapter_entry.title)
         rows[Chapter].append((chapter, chapter_entry.line))
@@ -163,7 +163,7 @@ def history_rows(tree: Tree, *, user, reason: str, when: datetime) -> dict[type[
     for model, rows in tree.rows.items():
         if model is Report or not hasattr(model, "history"):
             continue
-        historical = model.history.model
+        historical = get_history_model_for_model(model)
         history[model] = [
             historical(history_date=when, history_type="+", history_user=user,
                        history_change_reason=reason)

@@ -21,6 +21,7 @@ mean nothing. Anything else is a ``ParseError`` naming the line, the value and w
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -126,7 +127,7 @@ class PledgeEntry:
     field: str
     title: str
     sub_items: tuple[SubItemEntry, ...]
-    line: int = field(default=0, compare=False)
+    line: int = dataclasses.field(default=0, compare=False)  # ``field`` is the pledge's, above
 
 
 @dataclass(frozen=True)
@@ -469,7 +470,7 @@ class _Parser:
         expected = self.scale.legend(", ")
         match = _RATING.match(text)
         level = self.scale.level(match["code"]) if match else None
-        if level is None:
+        if match is None or level is None:
             raise ParseError(number, f"{what} is not one of {expected}", value=text)
         if match["label"] != level.label:
             raise ParseError(
