@@ -274,7 +274,7 @@ class AssessmentAdmin(HistoryAdmin):
                     "rating_code", "footnote_marker", "updated_at")
     list_display_links = ("sub_item_title",)
     list_filter = (ReportFilter, ChapterFilter, RatingFilter)
-    list_select_related = (REPORT_PATH, "footnote")
+    list_select_related = (f"{REPORT_PATH}__manifesto", "footnote")
     list_per_page = 100
     search_fields = (
         "sub_item__title", "sub_item__content", "sub_item__pledge__title",
@@ -293,7 +293,9 @@ class AssessmentAdmin(HistoryAdmin):
     object_history_template = "admin/pledges/assessment/object_history.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
-        return super().get_queryset(request).select_related(REPORT_PATH, "footnote")
+        return super().get_queryset(request).select_related(
+            f"{REPORT_PATH}__manifesto", "footnote"
+        )
 
     def get_fieldsets(self, request: HttpRequest, obj=None):
         if self.has_change_permission(request, obj):
@@ -704,7 +706,7 @@ class ChapterAdmin(StructureAdmin):
     parent = "report"
     list_display = ("__str__", "report")
     list_filter = (report_filter("report"),)
-    list_select_related = ("report",)
+    list_select_related = ("report__manifesto",)
     search_fields = ("title",)
 
 
@@ -713,7 +715,7 @@ class PledgeAdmin(StructureAdmin):
     parent, parent_to_report = "chapter", "report"
     list_display = ("__str__", "chapter", "report_month")
     list_filter = (report_filter("chapter__report"), chapter_filter("chapter"))
-    list_select_related = ("chapter__report",)
+    list_select_related = ("chapter__report__manifesto",)
     search_fields = ("title", "field")
 
     @admin.display(description=_("進捗報告"), ordering="chapter__report__as_of")
@@ -731,7 +733,7 @@ class SubItemAdmin(StructureAdmin):
     parent, parent_to_report = "pledge", "chapter.report"
     list_display = ("code_and_title", "pledge", "report_month", "rating")
     list_filter = (report_filter("pledge__chapter__report"), chapter_filter("pledge__chapter"))
-    list_select_related = ("pledge__chapter__report", "assessment")
+    list_select_related = ("pledge__chapter__report__manifesto", "assessment")
     search_fields = ("title", "content", "pledge__title")
     readonly_fields = ("assessment_link",)
     raw_id_fields = ("pledge",)
@@ -764,5 +766,5 @@ class FootnoteAdmin(StructureAdmin):
     add_to_drafts_only = False  # a ※ note may be added between publications
     list_display = ("marker", "text", "report")
     list_filter = (report_filter("report"),)
-    list_select_related = ("report",)
+    list_select_related = ("report__manifesto",)
     search_fields = ("text",)

@@ -108,10 +108,14 @@ def rating_deltas(before: Breakdown, after: Breakdown) -> tuple[RatingDelta, ...
     )
 
 
-def published_figures(reports: Iterable[Report] | None = None) -> list[ReportFigures]:
-    """Published reports (all, or those of ``reports``), oldest first, with counts, each on its
-    own scale: two queries (the reports, then their counts per rating)."""
+def published_figures(
+    reports: Iterable[Report] | None = None, manifesto_id: int | None = None
+) -> list[ReportFigures]:
+    """Published reports (all, those of ``reports`` or of one manifesto), oldest first, with
+    counts, each on its own scale: two queries (the reports, then their counts per rating)."""
     queryset = Report.objects.published()
+    if manifesto_id is not None:
+        queryset = queryset.filter(manifesto_id=manifesto_id)
     if reports is not None:
         queryset = queryset.filter(pk__in=[report.pk for report in reports])
     chosen = list(queryset.order_by("as_of"))
@@ -302,6 +306,7 @@ class Comparison:
             return [change.as_dict() for change in changes]
 
         return {
+            "manifesto": self.after.report.manifesto.as_dict(),
             "from": self.before.as_dict(),
             "to": self.after.as_dict(),
             "ratings": [delta.as_dict() for delta in self.ratings],
@@ -330,15 +335,21 @@ def compare_reports(before: Report, after: Report) -> Comparison:
 
 
 def consecutive_comparisons(figures: Sequence[ReportFigures]) -> list[Comparison]:
-    """Each report of ``figures`` (oldest first) against the one before it: one query in all."""
+    """Each report of ``figures`` (oldest first) against the one before it in its manifesto
+    (the first of a manifesto has none: another term's pledges are not comparable): one query
+    for all their items."""
     states = item_states([f.report for f in figures])
+    by_manifesto: dict[int, list[ReportFigures]] = defaultdict(list)
+    for figure in figures:
+        by_manifesto[figure.report.manifesto_id].append(figure)
     return [
         Comparison(
             before=older,
             after=newer,
             items=tuple(match(states[older.report.pk], states[newer.report.pk])),
         )
-        for older, newer in itertools.pairwise(figures)
+        for group in by_manifesto.values()
+        for older, newer in itertools.pairwise(group)
     ]
 
 
@@ -348,9 +359,14 @@ def consecutive_comparisons(figures: Sequence[ReportFigures]) -> list[Comparison
 
 @dataclass(frozen=True)
 class Trend:
-    """Every published report with its counts, oldest first."""
+    """Published reports with their counts, oldest first: all of them, or one manifesto's —
+    the only reports comparisons, "前回" figures and the chart put side by side."""
 
     points: tuple[ReportFigures, ...]
+
+    def of_manifesto(self, manifesto_id: int) -> Trend:
+        """The points of one manifesto (no query)."""
+        return Trend(tuple(p for p in self.points if p.report.manifesto_id == manifesto_id))
 
     def __len__(self) -> int:
         return len(self.points)
@@ -385,9 +401,10 @@ class Trend:
         return trend_chart(self.points)
 
 
-def trend() -> Trend:
-    """All published reports with their counts per rating: one aggregated query."""
-    return Trend(tuple(published_figures()))
+def trend(manifesto_id: int | None = None) -> Trend:
+    """The published reports (of one manifesto, or all) with their counts per rating: two
+    queries."""
+    return Trend(tuple(published_figures(manifesto_id=manifesto_id)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,7 +529,7 @@ def trend_chart(points: Sequence[ReportFigures]) -> TrendChart:
     )
     y_ticks = tuple(ChartTick(y_of(value), str(value)) for value in range(0, top_value + 1, step))
     lines = []
-    for level in points[-1].report.scale if points else ():
+    for level in (figure.level for figure in points[-1].breakdown.ratings) if points else ():
         style = LINE_STYLES[level.tone]
         markers = []
         for i, p in enumerate(points):
@@ -644,7 +661,8 @@ def timelines(
 
 
 def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict:
-    """What ``/`` needs to show the change since the previous report and the trend (one query).
+    """What ``/`` needs to show the change since the previous report of its manifesto and the
+    manifesto's trend (two queries).
 
     ``trend`` (Trend), ``current`` and ``previous`` (ReportFigures; ``previous`` is None for the
     first report) and ``rating_changes`` (RatingDelta per rating, or None for the first report),
@@ -652,7 +670,7 @@ def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict
     report's ``breakdown``, also ``figure_changes``: (RatingFigure, RatingDelta or None) per
     rating, to show each figure with its change (``pledges/includes/rating_delta.html``).
     """
-    all_reports = trend()
+    all_reports = trend(report.manifesto_id)  # another term's reports are not comparable
     deltas = all_reports.deltas_for(report)
     context: dict[str, object] = {
         "trend": all_reports,

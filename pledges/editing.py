@@ -189,7 +189,7 @@ def set_rating(assessments: QuerySet[Assessment], code: str, *, user=None,
         # notes), which PostgreSQL cannot lock.
         for assessment in (
             Assessment.objects.filter(pk__in=assessments.values("pk"))
-            .select_related("sub_item__pledge__chapter__report")
+            .select_related("sub_item__pledge__chapter__report__manifesto")
             .select_for_update(of=("self",)).order_by("pk")
         ):
             if assessment.rating == code:
@@ -232,7 +232,7 @@ def apply_workbook(
         assessments = {
             assessment.sub_item_id: assessment
             for assessment in Assessment.objects.select_for_update(of=("self",))
-            .select_related("sub_item__pledge__chapter__report")
+            .select_related("sub_item__pledge__chapter__report__manifesto")
             .filter(sub_item_id__in=[change.sub_item_id for change in plan.changes],
                     sub_item__pledge__chapter__report_id=plan.report_id)
         }
@@ -422,6 +422,11 @@ def create_report(
     ):
         raise EditError(_("公開する報告に評価が空欄の項目があります。"))
     with transaction.atomic():
+        manifesto = tree.report.manifesto
+        if manifesto.pk is None:  # the import starts a new manifesto
+            report_tree.stamp(manifesto, user=user, reason=reason)
+            manifesto.save()
+            tree.report.manifesto = manifesto
         if replacing is not None:
             report_tree.delete(replacing, user=user, reason=reason, when=when)
         report_tree.insert(tree, history, user=user, reason=reason, when=when)
@@ -447,7 +452,8 @@ def copy_to_draft(source: Report, as_of: date, *, user=None) -> Report:
     if not source.is_published:
         raise EditError(_("複製できるのは公開中の報告だけです。"))
     reason = history_reason(f"copy of {source.month}")
-    draft = Report(as_of=as_of, title=draft_title(source, as_of), status=Report.Status.DRAFT)
+    draft = Report(manifesto=source.manifesto, as_of=as_of, title=draft_title(source, as_of),
+                   status=Report.Status.DRAFT)
     when = timezone.now()
     try:
         with transaction.atomic():

@@ -492,6 +492,7 @@ def render_json(rows: ReportData, summary: stats.ReportSummary) -> dict[str, Any
         "title": report.title,
         "as_of": report.as_of.isoformat(),
         "month_label": report.month_label,
+        "manifesto": report.manifesto.as_dict(),
         "status": report.status,
         "summary": {key: value for key, value in summary.as_dict().items() if key != "report"},
         "footnotes": [{"marker": f.marker, "text": f.text} for f in rows.footnotes],

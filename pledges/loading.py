@@ -1,8 +1,14 @@
 """Parsed table → models, in one transaction, returning what it did instead of printing.
 
 The parser has already refused anything malformed; this module decides what the table means for
-the database (new month, same file again, a different file for a month we have) and writes the
-whole report at once, history included, or nothing.
+the database — which manifesto it belongs to (the current one, a named one, or a new one), and
+whether it is a new month, the same file again or a different file for a month we have — and
+writes the whole report at once, history included, or nothing.
+
+A table joins a manifesto only if it reads like that manifesto's: the same legend (scale), and
+most of its sub-items found in the manifesto's newest report under the same number and title.
+A new term's table is refused with a message naming ``--new-manifesto``, so that two unrelated
+manifestos are never compared as if one had become the other.
 """
 
 from __future__ import annotations
@@ -17,13 +23,28 @@ from django.db.models import Field, Model
 from django.utils import timezone
 
 from . import editing, report_tree, stats, table_format
-from .models import Report
+from .models import Manifesto, Report, SubItem
 from .ratings import IRUMA, Scale
 from .report_tree import refresh_planner_statistics
 
 
 class LoadError(Exception):
     """The table is valid but cannot be loaded as asked (e.g. its month exists already)."""
+
+
+@dataclass(frozen=True)
+class NewManifesto:
+    """Start a new manifesto with this table: its ``slug`` and what else is known of it."""
+
+    slug: str
+    title: str = ""
+    mayor: str = ""
+
+
+# Below this share of sub-items found in the manifesto's newest report (same number, same
+# title), a table is taken for another manifesto's. Between two years of one term most titles
+# stay; a new term renumbers and renames nearly all of them.
+SAME_MANIFESTO_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,8 @@ class LoadResult:
     sub_items: int
     rating_counts: dict[str, int] = field(default_factory=dict)  # code → count, scale order
     scale: Scale = IRUMA
+    manifesto: str = ""  # its slug
+    new_manifesto: bool = False  # the import starts it
     dry_run: bool = False
     # "unchanged" only: staff edits made the report's ratings differ from the file's.
     edited_since: bool = False
@@ -58,6 +81,9 @@ def load_file(
     replace: bool = False,
     dry_run: bool = False,
     user=None,
+    manifesto: str | None = None,
+    new_manifesto: NewManifesto | None = None,
+    same_manifesto: bool = False,
 ) -> LoadResult:
     """Parse ``data`` and load it. Raises ParseError or LoadError; writes nothing then."""
     table = table_format.parse_bytes(data)
@@ -68,6 +94,9 @@ def load_file(
         replace=replace,
         dry_run=dry_run,
         user=user,
+        manifesto=manifesto,
+        new_manifesto=new_manifesto,
+        same_manifesto=same_manifesto,
     )
 
 
@@ -79,8 +108,16 @@ def load_table(
     replace: bool = False,
     dry_run: bool = False,
     user=None,
+    manifesto: str | None = None,
+    new_manifesto: NewManifesto | None = None,
+    same_manifesto: bool = False,
 ) -> LoadResult:
-    """Write ``table`` as a published report.
+    """Write ``table`` as a published report of a manifesto.
+
+    The manifesto: ``new_manifesto`` starts one; ``manifesto`` names an existing one; else the
+    current one (the newest report's; on an empty database a first one is made from the
+    table). Joining an existing manifesto needs its legend and, unless ``same_manifesto``
+    insists, a resemblance to its newest report (``SAME_MANIFESTO_SHARE``).
 
     - a new month is created;
     - the same file (same SHA-256) for a month we have changes nothing, so staff edits survive
@@ -105,14 +142,16 @@ def load_table(
         dry_run=dry_run,
     )
     existing = Report.objects.filter(as_of=table.as_of).first()
+    chosen = _manifesto_for(table, existing, manifesto, new_manifesto, same_manifesto)
+    counts.update(manifesto=chosen.slug, new_manifesto=chosen.pk is None)
     decided = _decide(existing, source_sha256, replace=replace, counts=counts)
     if decided is not None:
         return decided
     tree = report_tree.build(
         table,
-        Report(as_of=table.as_of, title=table.title, status=Report.Status.PUBLISHED,
-               source_name=source_name, source_sha256=source_sha256,
-               published_at=timezone.now()),
+        Report(manifesto=chosen, as_of=table.as_of, title=table.title,
+               status=Report.Status.PUBLISHED, source_name=source_name,
+               source_sha256=source_sha256, published_at=timezone.now()),
     )
     _check_lengths(tree)
     if dry_run:
@@ -138,6 +177,80 @@ def load_table(
         write_seconds=write_seconds,
         **counts,
     )
+
+
+def _manifesto_for(
+    table: table_format.Table,
+    existing: Report | None,
+    slug: str | None,
+    new: NewManifesto | None,
+    same: bool,
+) -> Manifesto:
+    """The manifesto ``table`` goes to, unsaved when the import starts it; LoadError when the
+    table does not belong where it was sent. Reads only (two queries at most)."""
+    if new is not None:
+        if Manifesto.objects.filter(slug=new.slug).exists():
+            raise LoadError(f"manifesto {new.slug!r} exists already; use --manifesto {new.slug}")
+        return _new_manifesto(table, new)
+    if slug is not None:
+        chosen = Manifesto.objects.filter(slug=slug).first()
+        if chosen is None:
+            known = ", ".join(Manifesto.objects.values_list("slug", flat=True)) or "none"
+            raise LoadError(
+                f"no manifesto {slug!r} (manifestos: {known}); --new-manifesto {slug} starts one"
+            )
+    elif existing is not None:
+        chosen = existing.manifesto  # a replacing or repeated import stays where it was
+    else:
+        newest = Report.objects.order_by("-as_of").first()
+        chosen = newest.manifesto if newest else Manifesto.objects.order_by("-created_at").first()
+        if chosen is None:
+            return _new_manifesto(table, NewManifesto(slug="term-1"))
+    _check_belongs(table, chosen, same)
+    return chosen
+
+
+def _new_manifesto(table: table_format.Table, new: NewManifesto) -> Manifesto:
+    # The table's title without 進捗状況一覧表【…現在】 names the manifesto unless told otherwise.
+    title = new.title or table.title.split("進捗状況一覧表")[0].strip() or table.title
+    return Manifesto(
+        slug=new.slug, title=title, mayor=new.mayor,
+        levels=[[level.code, level.label] for level in table.scale],
+    )
+
+
+def _check_belongs(table: table_format.Table, manifesto: Manifesto, same: bool) -> None:
+    """Refuse ``table`` for ``manifesto`` when its legend differs, or (unless ``same``) when
+    most of its sub-items are not the manifesto's newest report's."""
+    if table.scale != manifesto.scale:
+        raise LoadError(
+            f"line {table.legend_line}: the legend ({table.scale.legend(', ')}) is not the "
+            f"scale of manifesto {manifesto.slug!r} ({manifesto.scale.legend(', ')}); a new "
+            "term's table starts a new manifesto: --new-manifesto SLUG [--title …] [--mayor …]"
+        )
+    if same:
+        return
+    newest = manifesto.reports.exclude(as_of=table.as_of).order_by("-as_of").first()
+    if newest is None:
+        return
+    known = set(
+        SubItem.objects.filter(pledge__chapter__report=newest).values_list(
+            "pledge__chapter__number", "pledge__number", "position", "title"
+        )
+    )
+    entries = [
+        (chapter.number, pledge.number, item.position, item.title)
+        for chapter in table.chapters for pledge in chapter.pledges for item in pledge.sub_items
+    ]
+    found = sum(1 for entry in entries if entry in known)
+    if found < SAME_MANIFESTO_SHARE * len(entries):
+        raise LoadError(
+            f"only {found} of {len(entries)} sub-items are found in manifesto "
+            f"{manifesto.slug!r}'s report of {newest.month} (same number and title): this "
+            "looks like another manifesto's table. For a new term use --new-manifesto SLUG "
+            "[--title …] [--mayor …]; to add it to this manifesto all the same, use "
+            "--same-manifesto"
+        )
 
 
 def _decide(

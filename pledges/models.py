@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -40,6 +41,61 @@ class BoundedTextField(models.TextField):
         self.validators.append(MaxLengthValidator(max_length))
 
 
+class Manifesto(models.Model):
+    """One term's pledges (公約集): a mayor's manifesto and the rating scale its reports use.
+
+    A city tracks a manifesto over the four years of a term; a new mayor or a new term brings a
+    new one, often with a new scale. Reports are compared only with reports of their own
+    manifesto. The scale is data, read from the legend of the manifesto's first table.
+    """
+
+    slug = models.SlugField(
+        _("識別名"), max_length=50, unique=True,
+        help_text=_("取り込みのコマンドで使う英数字の名前(例: 2022-term)。"),
+    )
+    title = models.CharField(_("公約集の名前"), max_length=200)
+    mayor = models.CharField(_("市長"), max_length=100, blank=True)
+    term_start = models.DateField(_("任期の始まり"), null=True, blank=True)
+    term_end = models.DateField(_("任期の終わり"), null=True, blank=True)
+    levels = models.JSONField(
+        _("評価の段階"), default=list, editable=False,
+        help_text=_("[[記号, 意味], …] 良い順。最初の表の凡例から読み取ります。"),
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("公約集")
+        verbose_name_plural = _("公約集")
+        ordering = ["-term_start", "-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @cached_property
+    def scale(self) -> ratings.Scale:
+        return ratings.Scale.of((code, label) for code, label in self.levels)
+
+    def as_dict(self) -> dict:
+        """The manifesto as the JSON API names it."""
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "mayor": self.mayor or None,
+            "term_start": self.term_start.isoformat() if self.term_start else None,
+            "term_end": self.term_end.isoformat() if self.term_end else None,
+            "scale": [{"code": level.code, "label": level.label} for level in self.scale],
+        }
+
+    @property
+    def term_label(self) -> str:
+        """``2018年12月〜2022年12月``, ``2022年12月〜``, or "" when the term is not recorded."""
+        start = f"{self.term_start.year}年{self.term_start.month}月" if self.term_start else ""
+        end = f"{self.term_end.year}年{self.term_end.month}月" if self.term_end else ""
+        return f"{start}〜{end}" if start or end else ""
+
+
 class ReportQuerySet(models.QuerySet["Report"]):
     def published(self) -> ReportQuerySet:
         """Reports the public may see: drafts are staff-only until published."""
@@ -52,6 +108,11 @@ class ReportQuerySet(models.QuerySet["Report"]):
 
     def latest_published(self) -> Report | None:
         return self.published().order_by("-as_of").first()
+
+
+class ReportManager(models.Manager["Report"]):
+    def get_queryset(self) -> models.QuerySet[Report]:
+        return super().get_queryset().select_related("manifesto")
 
 
 def parse_month(month: str) -> date | None:
@@ -72,6 +133,9 @@ class Report(models.Model):
         DRAFT = "draft", _("下書き")
         PUBLISHED = "published", _("公開")
 
+    manifesto = models.ForeignKey(
+        Manifesto, on_delete=models.PROTECT, related_name="reports", verbose_name=_("公約集")
+    )
     as_of = models.DateField(
         _("時点"), unique=True, help_text=_("表題の【令和N年M月現在】の月(1日で記録)。")
     )
@@ -95,7 +159,8 @@ class Report(models.Model):
     )
 
     history = HistoricalRecords()
-    objects = ReportQuerySet.as_manager()
+    # Every report is read with its manifesto: its scale is needed wherever a rating is shown.
+    objects = ReportManager.from_queryset(ReportQuerySet)()
 
     class Meta:
         verbose_name = _("進捗報告")
@@ -124,8 +189,8 @@ class Report(models.Model):
 
     @property
     def scale(self) -> ratings.Scale:
-        """The levels this report rates with, best first."""
-        return ratings.IRUMA
+        """The levels this report rates with, best first: its manifesto's."""
+        return self.manifesto.scale
 
 
 class StatedTotal(models.Model):

@@ -100,6 +100,7 @@ class ReportSummary:
     def as_dict(self) -> dict:
         return {
             "report": self.report.month,
+            "manifesto": self.report.manifesto.as_dict(),
             **self.overall.as_dict(),
             "chapters": [chapter.as_dict() for chapter in self.chapters],
         }
@@ -152,9 +153,8 @@ def chapters_with_counts(report: Report) -> QuerySet[WithAnnotations[Chapter, To
     return cast("QuerySet[WithAnnotations[Chapter, Total]]", chapters)
 
 
-def chapter_breakdown(chapter: WithAnnotations[Chapter, Total]) -> Breakdown:
-    """The figures of a chapter from ``chapters_with_counts``."""
-    scale = chapter.report.scale
+def chapter_breakdown(chapter: WithAnnotations[Chapter, Total], scale: Scale) -> Breakdown:
+    """The figures of a chapter from ``chapters_with_counts``, on its report's ``scale``."""
     return Breakdown.from_counts(counts_from(chapter, scale), chapter.total, scale)
 
 

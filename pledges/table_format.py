@@ -6,14 +6,18 @@ knows about Django, so the format's rules are tested with plain strings.
 The format, as the city publishes it every March::
 
     市長公約(政策宣言)進捗状況一覧表【令和4年3月現在】      title, with the as-of month
-    - A 完了                                            legend (optional, must be right)
+    - A 完了                                            legend: the rating levels, best first
     第1章 デジタル未来都市                               chapter, numbered 1, 2, …
     1:【デジタル】デジタル未来都市推進部門の設置 …       pledge, numbered 1, 2, … across chapters
     内容 <TAB> 取組状況 <TAB> 評価                        column header (may start with a tab)
     ①title <TAB> pledge text <TAB> notes <TAB> rating    sub-item, ①②… within its pledge
     ※1：footnote text                                   footnotes, under the table
     <TAB> 評価 <TAB> 公約数                               the city's own totals
-    13.33% <TAB> A 完了 <TAB> 8                           one row per rating
+    13.33% <TAB> A 完了 <TAB> 8                           one row per level
+
+The legend defines the table's rating scale (``ratings.Scale``): Iruma's A 完了 … D 未着手, or
+any other city's levels (``- ◎ 達成済``, five numbered levels …). Rating cells and the totals must
+use exactly its levels, each code with its own label.
 
 Cells are stripped of surrounding white space and trailing empty cells are ignored; blank lines
 mean nothing. Anything else is a ``ParseError`` naming the line, the value and what was expected.
@@ -44,6 +48,8 @@ CIRCLED_NUMBERS = (
 _CIRCLED_POSITION = {char: index for index, char in enumerate(CIRCLED_NUMBERS, start=1)}
 
 ERAS = {"令和": 2018, "平成": 1988}
+# A level's code is a letter, a symbol or a short number (A, ◎, 5); the database holds 8.
+MAX_LEVEL_CODE_LENGTH = 8
 
 _TITLE_MONTH = re.compile(r"【(?P<era>令和|平成)(?P<year>元|\d{1,2})年(?P<month>\d{1,2})月現在】")
 # Chapter and pledge numbers and counts are bounded in length: Python refuses to turn more than
@@ -163,7 +169,8 @@ class Table:
     footnotes: tuple[FootnoteEntry, ...]
     stated_totals: tuple[TotalEntry, ...]
     line: int = field(default=0, compare=False)  # of the title
-    scale: Scale = IRUMA  # the levels its ratings use, best first
+    scale: Scale = IRUMA  # the levels its ratings use, best first (from its legend)
+    legend_line: int = field(default=0, compare=False)
 
     @property
     def pledges(self) -> list[PledgeEntry]:
@@ -268,7 +275,8 @@ def _cells(line: str) -> list[str]:
 
 class _Parser:
     def __init__(self, text: str) -> None:
-        self.scale = IRUMA
+        self.scale = IRUMA  # until the legend is read
+        self.legend_line = 0
         text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         self.lines = text.split("\n")
         self.position = 0  # index into self.lines of the next line to read
@@ -308,7 +316,10 @@ class _Parser:
             raise ParseError(
                 number, "unexpected line after the totals table", value="\t".join(cells)
             )
-        table = Table(title, as_of, chapters, footnotes, totals, line=first[0], scale=self.scale)
+        table = Table(
+            title, as_of, chapters, footnotes, totals, line=first[0], scale=self.scale,
+            legend_line=self.legend_line,
+        )
         _check_footnotes(table)
         _check_totals(table)
         return table
@@ -329,13 +340,33 @@ class _Parser:
         return title, date(ERAS[match["era"]] + year, month, 1)
 
     def _legend(self) -> None:
+        """The ``- A 完了`` lines under the title: the scale of every rating below, best first."""
+        pairs: list[tuple[str, str]] = []
         while (peeked := self._peek()) is not None:
             number, cells = peeked
             match = _LEGEND.match(cells[0]) if len(cells) == 1 else None
             if not match:
-                return
+                break
             self._next()
-            self._rating(number, match["code"] + " " + match["label"], what="legend entry")
+            code, label = match["code"], match["label"]
+            if len(code) > MAX_LEVEL_CODE_LENGTH:
+                raise ParseError(
+                    number, f"a level's code has at most {MAX_LEVEL_CODE_LENGTH} characters",
+                    value=code,
+                )
+            if any(code == known or label == known_label for known, known_label in pairs):
+                raise ParseError(number, "the legend lists a code or label twice", value=cells[0])
+            pairs.append((code, label))
+            self.legend_line = self.legend_line or number
+        if len(pairs) < 2:
+            found = self._peek()
+            raise ParseError(
+                found[0] if found else len(self.lines),
+                "expected the legend under the title: the rating levels, best first, one per "
+                "line like '- A 完了' (at least two)",
+                value="\t".join(found[1]) if found else None,
+            )
+        self.scale = Scale.of(pairs)
 
     def _chapters(self) -> tuple[ChapterEntry, ...]:
         chapters: list[ChapterEntry] = []

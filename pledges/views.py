@@ -162,7 +162,7 @@ def chapter(request: HttpRequest, number: int) -> HttpResponse:
         "report": report,
         "reports": reports,
         "chapter": chapter,
-        "breakdown": stats.chapter_breakdown(chapter),
+        "breakdown": stats.chapter_breakdown(chapter, report.scale),
         "pledges": grouped_by_pledge(shown_items(report, data.items, data.footnotes)),
     }
     return render(request, "pledges/chapter.html", context)
@@ -188,11 +188,13 @@ def pledge(request: HttpRequest, number: int) -> HttpResponse:
         previous_number=_neighbour("lt"), next_number=_neighbour("gt")
     )
     pledge = get_object_or_404(pledges, chapter__report=report, number=number)
-    # The pledge in every published report at once: this report's items and their timelines.
-    by_report = read_reports(reports, Q(pledge__number=number))
+    # The pledge in every published report of the manifesto at once: this report's items and
+    # their timelines (another term's pledge of the same number is another pledge).
+    related = [other for other in reports if other.manifesto_id == report.manifesto_id]
+    by_report = read_reports(related, Q(pledge__number=number))
     timelines = (
-        {timeline.key: timeline for timeline in changes.timelines(by_report, reports)}
-        if len(reports) > 1
+        {timeline.key: timeline for timeline in changes.timelines(by_report, related)}
+        if len(related) > 1
         else {}
     )
     data = by_report[report.pk]
@@ -209,7 +211,7 @@ def item_queryset(report: Report) -> QuerySet[SubItem]:
     """The report's sub-items with what the /items/ table and CSV show, in table order."""
     return (
         SubItem.objects.filter(pledge__chapter__report=report)
-        .select_related("pledge__chapter__report", "assessment__footnote")
+        .select_related("pledge__chapter__report__manifesto", "assessment__footnote")
         .order_by("pledge__number", "position")
     )
 
@@ -296,12 +298,19 @@ def summary_json(request: HttpRequest, month: str | None = None) -> JsonResponse
 # Reports over time
 
 
-def comparison_or_404(trend: changes.Trend, before: str, after: str) -> changes.Comparison:
-    """The comparison of two published months in ``trend``; 404 when either is unknown."""
-    older, newer = trend.for_month(before), trend.for_month(after)
-    if older is None or newer is None or older == newer:
+def comparison_or_404(before: str, after: str) -> tuple[changes.Trend, changes.Comparison]:
+    """The comparison of two published months, with the trend of their manifesto; 404 when
+    either is unknown or they belong to different manifestos (unrelated pledges)."""
+    everything = changes.trend()
+    older, newer = everything.for_month(before), everything.for_month(after)
+    if (
+        older is None
+        or newer is None
+        or older == newer
+        or older.report.manifesto_id != newer.report.manifesto_id
+    ):
         raise Http404("no such pair of reports")
-    return changes.compare(older, newer)
+    return everything.of_manifesto(older.report.manifesto_id), changes.compare(older, newer)
 
 
 def changes_context(
@@ -325,13 +334,13 @@ def changes_context(
 @require_safe
 @cached_page(depends="all")
 def changes_latest(request: HttpRequest) -> HttpResponse:
-    """A report (the newest, or ``?report=``) against the one before it; a friendly page when
-    there is nothing before it."""
+    """A report (the newest, or ``?report=``) against the one before it in its manifesto; a
+    friendly page when there is nothing before it."""
     if not published_reports(request) and "report" not in request.GET:
         context = changes_context(request, changes.trend(), None)
         return render(request, "pledges/changes.html", context)
     report, _reports = chosen_report(request)
-    trend = changes.trend()
+    trend = changes.trend(report.manifesto_id)
     index = next(i for i, point in enumerate(trend.points) if point.report.pk == report.pk)
     comparison = changes.compare(trend.points[index - 1], trend.points[index]) if index else None
     context = changes_context(request, trend, comparison)
@@ -345,8 +354,7 @@ def changes_between(request: HttpRequest, before: str, after: str) -> HttpRespon
     """``/changes/<from>/<to>/``; the months the wrong way round redirect to the right order."""
     if before > after:
         return redirect("pledges:changes_between", before=after, after=before)
-    trend = changes.trend()
-    comparison = comparison_or_404(trend, before, after)
+    trend, comparison = comparison_or_404(before, after)
     return render(request, "pledges/changes.html", changes_context(request, trend, comparison))
 
 
@@ -355,5 +363,5 @@ def changes_between(request: HttpRequest, before: str, after: str) -> HttpRespon
 def changes_json(request: HttpRequest, before: str, after: str) -> HttpResponse:
     if before > after:
         return redirect("pledges:changes_json", before=after, after=before)
-    comparison = comparison_or_404(changes.trend(), before, after)
+    _trend, comparison = comparison_or_404(before, after)
     return JsonResponse(comparison.as_dict(), json_dumps_params={"ensure_ascii": False})

@@ -399,7 +399,7 @@ def test_changelist_searches_titles_pledge_text_and_notes(
 def test_changelist_of_2000_assessments_runs_a_bounded_number_of_queries(
     db, admin_client, django_assert_max_num_queries
 ):
-    loading.load_table(generated_table(sub_items=2000))
+    loading.load_table(generated_table(sub_items=2000), same_manifesto=True)
     loading.refresh_planner_statistics()
     queries = [{}, {"report": "2030-03", "rating": "B", "chapter": "2"}, {"q": "テスト項目1"},
                {"all": "", "o": "-5"}, {"p": "19"}]
@@ -472,7 +472,7 @@ def test_copy_refuses_a_month_before_the_newest_published_report(
 
 
 def test_copy_action_needs_exactly_one_report(report_2022: Report, admin_client):
-    loading.load_table(generated_table(sub_items=8, as_of=date(2021, 3, 1)))
+    loading.load_table(generated_table(sub_items=8, as_of=date(2021, 3, 1)), same_manifesto=True)
     response = admin_client.post(
         reverse("admin:pledges_report_changelist"),
         {"action": "copy_to_draft",

@@ -37,7 +37,10 @@ def version_of(report: Report) -> int:
 
 
 def other_report() -> Report:
-    loading.load_table(generated_table(sub_items=8, as_of=date(2023, 3, 1)), source_name="2023")
+    loading.load_table(
+        generated_table(sub_items=8, as_of=date(2023, 3, 1)), source_name="2023",
+        same_manifesto=True,
+    )
     return Report.objects.get(as_of=date(2023, 3, 1))
 
 
@@ -263,7 +266,9 @@ def test_deleting_a_whole_report_adds_no_query_per_row():
     from django.db import connection
 
     for year, size in ((2030, 8), (2031, 80)):
-        loading.load_table(generated_table(sub_items=size, as_of=date(year, 3, 1)))
+        loading.load_table(
+            generated_table(sub_items=size, as_of=date(year, 3, 1)), same_manifesto=True
+        )
     queries = []
     for year in (2030, 2031):
         with CaptureQueriesContext(connection) as captured:

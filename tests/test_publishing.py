@@ -105,7 +105,7 @@ def test_copy_refuses_a_draft_as_source(report_2022: Report):
 def test_copy_writes_in_batches_not_row_by_row(
     db, django_assert_max_num_queries
 ):
-    loading.load_table(generated_table(sub_items=2000, as_of=date(2030, 3, 1)))
+    loading.load_table(generated_table(sub_items=2000, as_of=date(2030, 3, 1)), same_manifesto=True)
     big = Report.objects.get(as_of=date(2030, 3, 1))
 
     # About 17,000 rows (tree + history); SQLite's parameter limit splits them into ~130 batches.

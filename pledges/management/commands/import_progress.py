@@ -1,4 +1,5 @@
-"""``manage.py import_progress PATH [--dry-run] [--replace]``."""
+"""``manage.py import_progress PATH [--dry-run] [--replace] [--new-manifesto SLUG | --manifesto
+SLUG] [--same-manifesto]``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pledges.loading import LoadError, LoadResult, load_file
+from pledges.loading import LoadError, LoadResult, NewManifesto, load_file
 from pledges.models import Report
 from pledges.table_format import ParseError
 
@@ -20,7 +21,10 @@ class Command(BaseCommand):
         "Import the city's published progress table (tab-separated text, e.g. "
         "fixtures/iruma-pledge-progress-2022-03.txt) as the report for its as-of month. "
         "The whole file is validated first and written in one transaction; importing the same "
-        "file again changes nothing."
+        "file again changes nothing. The report joins the current manifesto (the newest "
+        "report's; on an empty database a first one is made from the table) unless "
+        "--manifesto or --new-manifesto says otherwise; a table whose legend or sub-items do "
+        "not match the manifesto is refused."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -33,6 +37,21 @@ class Command(BaseCommand):
             action="store_true",
             help="replace an existing report for the same month that came from a different file",
         )
+        chosen = parser.add_mutually_exclusive_group()
+        chosen.add_argument(
+            "--new-manifesto", metavar="SLUG",
+            help="start a new manifesto (a new term's pledges) with this table; its scale is "
+                 "the table's legend",
+        )
+        chosen.add_argument(
+            "--manifesto", metavar="SLUG", help="add the report to this existing manifesto"
+        )
+        parser.add_argument("--title", default="", help="the new manifesto's title")
+        parser.add_argument("--mayor", default="", help="the new manifesto's mayor")
+        parser.add_argument(
+            "--same-manifesto", action="store_true",
+            help="add the table to the manifesto even though most of its sub-items differ",
+        )
         parser.add_argument(
             "--if-empty",
             action="store_true",
@@ -40,15 +59,26 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, path: str, dry_run: bool, replace: bool, if_empty: bool, **options
+        self, *args, path: str, dry_run: bool, replace: bool, if_empty: bool,
+        new_manifesto: str | None, manifesto: str | None, title: str, mayor: str,
+        same_manifesto: bool, **options,
     ) -> None:
+        if (title or mayor) and not new_manifesto:
+            raise CommandError("--title and --mayor describe a new manifesto: add --new-manifesto")
         if if_empty and Report.objects.exists():
             self.stdout.write("The database already holds a report; nothing imported.")
             return
         source = Path(path)
         data = read_bounded(source)
         try:
-            result = load_file(data, source_name=source.name, replace=replace, dry_run=dry_run)
+            result = load_file(
+                data, source_name=source.name, replace=replace, dry_run=dry_run,
+                manifesto=manifesto,
+                new_manifesto=(
+                    NewManifesto(new_manifesto, title, mayor) if new_manifesto else None
+                ),
+                same_manifesto=same_manifesto,
+            )
         except ParseError as error:
             raise CommandError(error.located(path)) from None
         except LoadError as error:
@@ -68,7 +98,8 @@ class Command(BaseCommand):
         )
         line = (
             f"{result.month}: {verb} — {result.chapters} chapters, {result.pledges} pledges, "
-            f"{result.sub_items} sub-items; {ratings}"
+            f"{result.sub_items} sub-items; {ratings}; manifesto {result.manifesto}"
+            + (" (new)" if result.new_manifesto else "")
         )
         if result.edited_since:
             line += (
