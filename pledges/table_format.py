@@ -541,7 +541,8 @@ class _Parser:
             )
         totals: list[TotalEntry] = []
         while (peeked := self._peek()) is not None and len(totals) < len(self.scale):
-            number, cells = self._next()  # type: ignore[misc]
+            number, cells = peeked
+            self._next()
             if len(cells) != 3:
                 raise ParseError(
                     number,
