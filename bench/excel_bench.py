@@ -54,7 +54,7 @@ def main() -> None:
     from django.db import connection, transaction
     from openpyxl import load_workbook
 
-    from pledges import editing, excel, loading, stats
+    from pledges import editing, excel, loading, reading, stats
     from pledges.models import Report
     from pledges.testing import generated_table
 
@@ -69,14 +69,14 @@ def main() -> None:
         report = Report.objects.get(as_of=table.as_of)
 
         with timed("export: read rows (3 queries)", results):
-            rows = excel.report_rows(report)
+            rows = reading.read_report(report)
             summary = stats.report_summary(report)
         with timed("export: render .xlsx", results):
             data = excel.render_xlsx(rows, summary)
         with timed("export: total (export_xlsx)", results):
             data = excel.export_xlsx(report)
         with timed("export: csv", results):
-            excel.render_csv(excel.report_rows(report).items)
+            excel.render_csv(reading.read_report(report))
 
         workbook = load_workbook(io.BytesIO(data))
         sheet = workbook[excel.LIST_SHEET]
@@ -84,7 +84,7 @@ def main() -> None:
         for row in sheet.iter_rows(min_row=excel.HEADER_ROW + 1, max_col=5):
             if edited >= args.changes:
                 break
-            code, rating = row[0].value or "", row[4].value or ""
+            code, rating = str(row[0].value or ""), str(row[4].value or "")
             if code[-1:] in "①②③④" and rating.startswith(("A", "B", "C")):
                 row[4].value = "D 未着手"
                 edited += 1

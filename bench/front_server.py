@@ -365,7 +365,9 @@ class Browser:
     """Cookies and the headers nginx would add, talking to one gunicorn directly."""
 
     def __init__(self, base: str) -> None:
-        self.port = urlsplit(base).port
+        port = urlsplit(base).port
+        assert port is not None, base
+        self.port = port
         self.host = f"127.0.0.1:{self.port}"
         self.cookies: dict[str, str] = {}
 
@@ -405,6 +407,8 @@ def check_shared_edit(server_a: str, server_b: str) -> None:
     target = Assessment.objects.filter(rating="B").select_related(
         "sub_item__pledge__chapter__report"
     ).first()
+    if target is None:
+        raise SystemExit("no assessment rated B to change")
     month = target.sub_item.pledge.chapter.report.as_of.strftime("%Y-%m")
     before = rating_counts(server_b, month)  # B has now cached the page
 

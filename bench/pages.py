@@ -43,6 +43,15 @@ def milliseconds(text: str) -> float:
     return float(match[1]) * UNITS[match[2]]
 
 
+def wrk_figure(pattern: str, output: str) -> str:
+    """The first group of ``pattern`` in wrk's ``output``; a wrk that printed no such line
+    stops the run."""
+    match = re.search(pattern, output)
+    if not match:
+        raise SystemExit(f"wrk printed no {pattern!r}:\n{output}")
+    return match[1]
+
+
 def run_wrk(url: str, path: str, duration: int, connections: int) -> Figures:
     output = subprocess.run(
         # A 10 s timeout: slow answers count in the percentiles instead of vanishing as errors.
@@ -54,7 +63,7 @@ def run_wrk(url: str, path: str, duration: int, connections: int) -> Figures:
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
     if not {"50", "99"} <= percentiles.keys():
         raise SystemExit(f"wrk on {path} measured nothing:\n{output}")
-    requests = int(re.search(r"(\d+) requests in", output)[1])
+    requests = int(wrk_figure(r"(\d+) requests in", output))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
@@ -66,7 +75,7 @@ def run_wrk(url: str, path: str, duration: int, connections: int) -> Figures:
         path=path,
         p50_ms=milliseconds(percentiles["50"]),
         p99_ms=milliseconds(percentiles["99"]),
-        requests_per_s=float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        requests_per_s=float(wrk_figure(r"Requests/sec:\s+([\d.]+)", output)),
         requests=requests,
         errors=errors,
     )

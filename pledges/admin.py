@@ -15,7 +15,7 @@ for further report tools.
 
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from django import forms
 from django.contrib import admin, messages
@@ -45,6 +45,9 @@ from .models import (
     SubItem,
     parse_month,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 admin.site.site_header = _("いるま公約進捗 管理画面")
 admin.site.site_title = _("いるま公約進捗 管理画面")
@@ -109,9 +112,10 @@ class ReportFilter(admin.SimpleListFilter):
         return [(report.month, str(report)) for report in Report.objects.order_by("-as_of")]
 
     def queryset(self, request, queryset):
-        if not self.value():
+        month = self.value()
+        if not month:
             return queryset
-        as_of = parse_month(self.value())
+        as_of = parse_month(month)
         return queryset.filter(**{f"{self.path}__as_of": as_of}) if as_of else queryset.none()
 
 
@@ -130,11 +134,12 @@ class ChapterFilter(admin.SimpleListFilter):
         return [(str(chapter.number), str(chapter)) for chapter in chapters]
 
     def queryset(self, request, queryset):
-        if not self.value():
+        number = self.value()
+        if not number:
             return queryset
-        if not self.value().isdigit():
+        if not number.isdigit():
             return queryset.none()
-        return queryset.filter(**{f"{self.path}__number": int(self.value())})
+        return queryset.filter(**{f"{self.path}__number": int(number)})
 
 
 class RatingFilter(admin.SimpleListFilter):
@@ -218,17 +223,18 @@ class AssessmentForm(forms.ModelForm):
         if not self.instance.sub_item_id:
             return
         report = self.instance.sub_item.pledge.chapter.report
-        if "rating" in self.fields:
+        if isinstance(rating := self.fields.get("rating"), forms.ChoiceField):
             # "A 完了" rather than the bare label; blank only where it is allowed (drafts).
             choices = [(level.code, level.text) for level in report.scale]
             if not editing.needs_every_rating(report):
                 choices.insert(0, ("", gettext("未評価")))
-            self.fields["rating"].choices = choices
-        if "footnote" in self.fields:
-            self.fields["footnote"].queryset = Footnote.objects.filter(report=report)
+            rating.choices = choices
+        if isinstance(footnote := self.fields.get("footnote"), forms.ModelChoiceField):
+            footnote.queryset = Footnote.objects.filter(report=report)
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.pk is None:
             return cleaned
         # The admin's transaction keeps the row locked from this check to the write.
@@ -390,7 +396,7 @@ class NoteChange(NamedTuple):
     kind: str  # "+" created, "~" changed, "-" deleted
     reason: str | None
     text: str
-    changes: list[tuple[str, object, object]]
+    changes: list[tuple[StrOrPromise, object, object]]  # (field's verbose name, old, new)
 
 
 def note_changes(assessment_id: str, limit: int = 200) -> list[NoteChange]:
@@ -400,7 +406,7 @@ def note_changes(assessment_id: str, limit: int = 200) -> list[NoteChange]:
         .select_related("history_user")
         .order_by("history_date", "history_id")[:limit]
     )
-    fields = [ProgressNote._meta.get_field(name) for name in ("position", "text")]
+    fields = [ProgressNote._meta.get_field("position"), ProgressNote._meta.get_field("text")]
     previous: dict[int, object] = {}
     result = []
     for record in records:
@@ -716,7 +722,8 @@ class StructureAdmin(EditingAdmin):
             return form
         parent_name, path = self.parent, self.parent_to_report
 
-        class AddToDraftOnly(form):
+        # Subclasses the form the admin built for this request, which mypy cannot see.
+        class AddToDraftOnly(form):  # type: ignore[valid-type,misc]
             def clean(self):
                 cleaned = super().clean()
                 report = cleaned.get(parent_name)

@@ -20,11 +20,12 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Literal
+from typing import Literal, TypeVar, cast, overload
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation import get_language
@@ -36,11 +37,14 @@ from .models import Report
 # Pages
 
 Depends = Literal["report", "all"]
+# What the page cache holds for a page: status, headers, body.
+CachedPage = tuple[int, list[tuple[str, str]], bytes]
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 logger = logging.getLogger(__name__)
 
 
-def _cache_get(key: str) -> object:
+def _cache_get(key: str) -> CachedPage | None:
     # A cache outage (table missing, server down) must cost speed, never the page itself.
     try:
         return cache.get(key)
@@ -49,7 +53,7 @@ def _cache_get(key: str) -> object:
         return None
 
 
-def _cache_set(key: str, value: object) -> None:
+def _cache_set(key: str, value: CachedPage) -> None:
     try:
         cache.set(key, value, settings.PAGE_CACHE_SECONDS)
     except Exception:
@@ -68,9 +72,8 @@ def only_known_parameters(request: HttpRequest, names: Iterable[str]) -> None:
         values = request.GET.getlist(name)
         if values:
             query[name] = values[-1]  # the one a view's GET.get would have used
-    query._mutable = False
-    request.GET = query
     request.META["QUERY_STRING"] = query.urlencode()
+    request.GET = QueryDict(request.META["QUERY_STRING"])  # immutable, as Django makes it
 
 
 def is_signed_in(request: HttpRequest) -> bool:
@@ -106,12 +109,24 @@ def page_signature(
 REPORT_PARAMETER = ("report",)
 
 
+@overload
 def cached_page(
-    view: Callable[..., HttpResponse] | None = None,
+    view: View, *, depends: Depends = ..., parameters: tuple[str, ...] = ...
+) -> View: ...
+
+
+@overload
+def cached_page(
+    view: None = None, *, depends: Depends = ..., parameters: tuple[str, ...] = ...
+) -> Callable[[View], View]: ...
+
+
+def cached_page(
+    view: View | None = None,
     *,
     depends: Depends = "report",
     parameters: tuple[str, ...] = REPORT_PARAMETER,
-) -> Callable[..., HttpResponse]:
+) -> View | Callable[[View], View]:
     """Decorate a public GET view: cache its 200 responses and answer revalidation with 304.
 
     Usable as ``@cached_page`` or ``@cached_page(depends="all")``. ``parameters`` are the query
@@ -126,7 +141,7 @@ def cached_page(
         return lambda inner: cached_page(inner, depends=depends, parameters=parameters)
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         only_known_parameters(request, parameters)
@@ -147,7 +162,7 @@ def cached_page(
         stored = _cache_get(key)
         if stored is not None:
             status, headers, content = stored
-            response = HttpResponse(content, status=status)
+            response: HttpResponseBase = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
             return _revalidatable(response, etag)
@@ -156,16 +171,16 @@ def cached_page(
             response.render()
         # A page that used a CSRF token or sets a cookie is someone's own: never share it.
         personal = bool(response.cookies) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-        if response.status_code == 200 and not response.streaming and not personal:
+        if response.status_code == 200 and isinstance(response, HttpResponse) and not personal:
             headers = [(name, value) for name, value in response.items()]
             _cache_set(key, (200, headers, response.content))
             return _revalidatable(response, etag)
         return response
 
-    return wrapper
+    return cast("View", wrapper)  # same arguments, same kind of response
 
 
-def _revalidatable(response: HttpResponse, etag: str) -> HttpResponse:
+def _revalidatable(response: HttpResponseBase, etag: str) -> HttpResponseBase:
     # no-cache: browsers and proxies may keep the page but must ask first (a cheap 304).
     response["ETag"] = etag
     patch_cache_control(response, no_cache=True)

@@ -121,7 +121,10 @@ def published_figures(
     chosen = list(queryset.order_by("as_of"))
     counts = stats.counts_by_report(chosen)
     return [
-        ReportFigures(report, Breakdown.from_counts(counts[report.pk], report.total, report.scale))
+        ReportFigures(
+            report,
+            Breakdown.from_counts(counts[report.pk], sum(counts[report.pk].values()), report.scale),
+        )
         for report in chosen
     ]
 
@@ -195,7 +198,7 @@ class ItemChange:
             "pledge": state.pledge,
             "position": state.position,
             "title": state.title,
-            "previous_title": self.before.title if self.title_changed else None,
+            "previous_title": self.before.title if self.before and self.title_changed else None,
             "from": self.before.rating if self.before else None,
             "to": self.after.rating if self.after else None,
             "change": self.kind,
@@ -669,7 +672,7 @@ def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict
     """
     all_reports = trend(report.manifesto_id)  # another term's reports are not comparable
     deltas = all_reports.deltas_for(report)
-    context = {
+    context: dict[str, object] = {
         "trend": all_reports,
         "current": next((p for p in all_reports.points if p.report.pk == report.pk), None),
         "previous": all_reports.previous_of(report),

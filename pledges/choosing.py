@@ -19,9 +19,11 @@ from .models import Report
 
 def published_reports(request: HttpRequest) -> list[Report]:
     """All published reports, newest first; one query, remembered on the request."""
-    if not hasattr(request, "_published_reports"):
-        request._published_reports = list(Report.objects.published().order_by("-as_of"))
-    return request._published_reports
+    reports: list[Report] | None = getattr(request, "_published_reports", None)
+    if reports is None:
+        reports = list(Report.objects.published().order_by("-as_of"))
+        request._published_reports = reports  # type: ignore[attr-defined]  # a memo on the request
+    return reports
 
 
 def month_asked(request: HttpRequest, kwargs: Mapping[str, object] | None = None) -> str | None:

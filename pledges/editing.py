@@ -169,8 +169,7 @@ def save_assessment(
         if not changed:
             return False
         assessment.revision = current.revision + 1
-        assessment._history_user = user
-        assessment._change_reason = reason
+        report_tree.stamp(assessment, user=user, reason=reason)
         assessment.save()
         _changed(report.pk)
     return True
@@ -302,7 +301,7 @@ def _write_notes(
         have = {note.pk: note for note in current.get(assessment_id, [])}
         kept = set()
         for position, edit in enumerate(edits, start=1):
-            note = have.get(edit.id)
+            note = have.get(edit.id) if edit.id is not None else None
             if note is None:
                 created.append(
                     ProgressNote(assessment_id=assessment_id, position=position, text=edit.text)
@@ -347,8 +346,7 @@ def save_part(part: Model, *, user=None, reason: str | None = None) -> None:
     with transaction.atomic():
         if isinstance(part, Footnote):
             part.number = footnote_number(part.marker)
-        part._history_user = user
-        part._change_reason = reason
+        report_tree.stamp(part, user=user, reason=reason)
         if isinstance(part, Report) and not adding:
             # The version is this module's to move (``_changed``), never an in-memory copy's.
             part.save(update_fields=[
@@ -380,8 +378,7 @@ def delete_part(part: Model, *, user=None, reason: str | None = None) -> None:
                 assessment.revision += 1
             bulk_update_with_history(marked, Assessment, ["footnote", "revision"],
                                      default_user=user, default_change_reason=reason)
-        part._history_user = user
-        part._change_reason = reason
+        report_tree.stamp(part, user=user, reason=reason)
         part.delete()
         _changed(report_id)
 
@@ -403,6 +400,7 @@ def _report_of(part: Model) -> Report:
     report = part
     for name in filter(None, _REPORT_PATH[type(part)].split(".")):
         report = getattr(report, name)
+    assert isinstance(report, Report)
     return report
 
 
@@ -420,13 +418,14 @@ def create_report(
     Raises EditError, writing nothing, for a published report with an unrated sub-item.
     """
     if needs_every_rating(tree.report) and any(
-        not assessment.rating for assessment, _line in tree.rows[Assessment]
+        isinstance(assessment, Assessment) and not assessment.rating
+        for assessment, _line in tree.rows[Assessment]
     ):
         raise EditError(_("公開する報告に評価が空欄の項目があります。"))
     with transaction.atomic():
         manifesto = tree.report.manifesto
         if manifesto.pk is None:  # the import starts a new manifesto
-            manifesto._history_user, manifesto._change_reason = user, reason
+            report_tree.stamp(manifesto, user=user, reason=reason)
             manifesto.save()
             tree.report.manifesto = manifesto
         if replacing is not None:

@@ -41,6 +41,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
@@ -48,6 +49,7 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import stats, table_format
@@ -295,6 +297,7 @@ def render_xlsx(rows: ReportData, summary: stats.ReportSummary) -> bytes:
     for named in styles.values():
         workbook.add_named_style(named)
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
     sheet.title = LIST_SHEET
     _write_list(sheet, rows)
     _write_summary(workbook.create_sheet(SUMMARY_SHEET), rows.report, summary)
@@ -418,9 +421,11 @@ def _page_setup(sheet: Worksheet) -> None:
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.print_options.horizontalCentered = True
-    sheet.oddFooter.center.text = "&P / &N"
+    footer = sheet.oddFooter
+    assert footer is not None  # openpyxl makes a sheet with its headers and footers
+    footer.center.text = "&P / &N"
 
 
 def _write_summary(sheet: Worksheet, report: Report, summary: stats.ReportSummary) -> None:
@@ -602,8 +607,10 @@ def _column_limits() -> dict[str, int]:
     """The longest text each 一覧 column can hold, from the models' limits: anything longer
     cannot be a cell this product wrote or could store, and is refused before it is kept."""
 
-    def longest(model: type, name: str) -> int:
-        return model._meta.get_field(name).max_length
+    def longest(model: type[Model], name: str) -> int:
+        column = model._meta.get_field(name)
+        assert isinstance(column, Field) and column.max_length is not None, name
+        return column.max_length
 
     # Excel holds at most 32,767 characters in a cell; 50 notes of 1,000 would not fit.
     notes = min(ProgressNote.MAX_PER_ASSESSMENT * (longest(ProgressNote, "text") + 2), 32_767)
@@ -841,6 +848,7 @@ def _notes_problem(notes: tuple[str, ...]) -> str | None:
     if len(notes) > limit:
         return f"取組状況が {len(notes)} 件あります。1項目に {limit} 件までです。"
     longest = ProgressNote._meta.get_field("text").max_length
+    assert longest is not None  # a BoundedTextField
     for note in notes:
         if len(note) > longest:
             return (

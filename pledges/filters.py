@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import reduce
 from operator import and_
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -27,7 +27,7 @@ def keyword_match(term: str) -> Q:
         | Q(content__icontains=term)
         | Q(pledge__title__icontains=term)
         | Q(pledge__field__icontains=term)
-        | in_notes
+        | Q(in_notes)
     )
 
 
@@ -54,7 +54,7 @@ class SubItemFilter(django_filters.FilterSet):
         model = SubItem
         fields: ClassVar[list[str]] = []
 
-    def __init__(self, *args: object, report: Report, **kwargs: object) -> None:
+    def __init__(self, *args: Any, report: Report, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The report's own levels, each with its code: "A 完了", as the badges show it.
         self.filters["rating"].extra["choices"] = [

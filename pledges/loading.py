@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from . import editing, report_tree, stats, table_format
@@ -131,7 +132,7 @@ def load_table(
     """
     source_name = _fitted(Report, "source_name", source_name)
     reason = editing.history_reason(f"import {source_name}")
-    counts = dict(
+    counts: dict[str, Any] = dict(
         month=f"{table.as_of:%Y-%m}",
         chapters=len(table.chapters),
         pledges=len(table.pledges),
@@ -286,20 +287,25 @@ def _check_lengths(tree: report_tree.Tree) -> None:
     limit added to a model applies to imports without a change here.
     """
     for model, rows in tree.rows.items():
-        limited = [column for column in model._meta.concrete_fields if column.max_length]
+        limited = [
+            (column, column.max_length)
+            for column in model._meta.concrete_fields if column.max_length
+        ]
         for instance, line in rows:
-            for column in limited:
+            for column, limit in limited:
                 value = getattr(instance, column.attname)
-                if isinstance(value, str) and len(value) > column.max_length:
+                if isinstance(value, str) and len(value) > limit:
                     raise table_format.ParseError(
                         line,
                         f"{model.__name__}.{column.name} ({column.verbose_name}) is "
-                        f"{len(value):,} characters long; at most {column.max_length:,} fit",
+                        f"{len(value):,} characters long; at most {limit:,} fit",
                         value=value,
                     )
 
 
 def _fitted(model: type[Model], field_name: str, value: str) -> str:
     """``value`` cut to the field's ``max_length``: for names we record, not data we publish."""
-    limit = model._meta.get_field(field_name).max_length
+    column = model._meta.get_field(field_name)
+    assert isinstance(column, Field) and column.max_length is not None, field_name
+    limit = column.max_length
     return value if len(value) <= limit else value[: limit - 1] + "…"

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
@@ -34,8 +35,9 @@ class BoundedTextField(models.TextField):
     admin and the importers all refuse longer text, so no write path can store a novel.
     """
 
-    def __init__(self, *args: object, max_length: int, **kwargs: object) -> None:
-        super().__init__(*args, max_length=max_length, **kwargs)
+    def __init__(self, *args: Any, max_length: int, **kwargs: Any) -> None:
+        kwargs["max_length"] = max_length
+        super().__init__(*args, **kwargs)
         self.validators.append(MaxLengthValidator(max_length))
 
 
@@ -400,7 +402,7 @@ class Assessment(models.Model):
             raise ValidationError(
                 {"rating": _("評価は %(levels)s のどれかです。") % {"levels": scale.legend()}}
             )
-        if self.footnote_id and self.footnote.report_id != self.sub_item.pledge.chapter.report_id:
+        if self.footnote and self.footnote.report_id != self.sub_item.pledge.chapter.report_id:
             raise ValidationError({"footnote": _("注記は同じ進捗報告のものを選んでください。")})
 
 

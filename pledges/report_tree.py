@@ -18,6 +18,7 @@ from datetime import datetime
 from django.apps import apps
 from django.db import connection, connections, router
 from django.db.models import Model, QuerySet
+from simple_history.utils import get_history_model_for_model
 
 from . import table_format
 from .models import (
@@ -162,7 +163,7 @@ def history_rows(tree: Tree, *, user, reason: str, when: datetime) -> dict[type[
     for model, rows in tree.rows.items():
         if model is Report or not hasattr(model, "history"):
             continue
-        historical = model.history.model
+        historical = get_history_model_for_model(model)
         history[model] = [
             historical(history_date=when, history_type="+", history_user=user,
                        history_change_reason=reason)
@@ -177,25 +178,34 @@ def insert(tree: Tree, history: dict[type[Model], list], *, user, reason: str,
     transaction."""
     report = tree.report
     # Saved, not bulk-created: simple-history writes its history row.
-    report._change_reason = reason
-    report._history_user = user
-    report._history_date = when
+    stamp(report, user=user, reason=reason, when=when)
     report.save()
     for model, rows in tree.rows.items():
         if model is Report:
             continue
-        instances = model.objects.bulk_create([instance for instance, _ in rows])
+        instances = model._default_manager.bulk_create([instance for instance, _ in rows])
         if model not in history:
             continue
         records = history[model]
-        tracked = [field.attname for field in model.history.model.tracked_fields]
+        historical = get_history_model_for_model(model)
+        tracked = [field.attname for field in historical.tracked_fields]
         for instance, record in zip(instances, records, strict=True):
             for attname in tracked:
                 setattr(record, attname, getattr(instance, attname))
-        model.history.model.objects.bulk_create(records)
+        historical.objects.bulk_create(records)
 
 
-def delete(report: Report, *, user, reason: str, when: datetime) -> None:
+def stamp(instance: Model, *, user, reason: str | None, when: datetime | None = None) -> None:
+    """Give the history row that simple-history writes on the next ``save()`` or ``delete()``
+    of ``instance`` its author, reason and (default now) date: its signal handlers read them
+    from these attributes of the instance."""
+    instance._history_user = user  # type: ignore[attr-defined]  # simple-history's convention
+    instance._change_reason = reason  # type: ignore[attr-defined]  # simple-history's convention
+    if when is not None:
+        instance._history_date = when  # type: ignore[attr-defined]  # simple-history's convention
+
+
+def delete(report: Report, *, user, reason: str | None, when: datetime) -> None:
     """Delete ``report`` and its whole tree, with one "-" history row per deleted row.
 
     What ``report.delete()`` does, without its cost: the cascade sends post_delete per row,
@@ -209,7 +219,7 @@ def delete(report: Report, *, user, reason: str, when: datetime) -> None:
                     reason=reason, when=when)
 
 
-def delete_rows(rows: QuerySet, *, user, reason: str, when: datetime) -> None:
+def delete_rows(rows: QuerySet, *, user, reason: str | None, when: datetime) -> None:
     """Delete ``rows`` (of one model, nothing else pointing at them) with a "-" history row
     each, in two statements. Sends no signal."""
     using = router.db_for_write(rows.model)
@@ -220,7 +230,9 @@ def delete_rows(rows: QuerySet, *, user, reason: str, when: datetime) -> None:
     rows._raw_delete(using)
 
 
-def _record_deletions(rows: QuerySet, *, user, reason: str, when: datetime, using: str) -> None:
+def _record_deletions(
+    rows: QuerySet, *, user, reason: str | None, when: datetime, using: str
+) -> None:
     """Insert a "-" historical row for each of ``rows``, as its post_delete would have.
 
     simple-history's ``bulk_history_create`` writes only "+" and "~" rows, hence this. One
@@ -253,7 +265,7 @@ def row_counts(report_ids: list[int]) -> dict[str, int]:
     """How many rows of each model the trees of these reports hold, by the model's plural
     name (one query per model)."""
     return {
-        str(model._meta.verbose_name_plural): model.objects.filter(
+        str(model._meta.verbose_name_plural): model._default_manager.filter(
             **{f"{lookup}__in": report_ids}
         ).count()
         for model, lookup in reversed(REPORT_TREE)

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.db.models import Count, Q, QuerySet
 
 from .models import Assessment, Chapter, Report, StatedTotal
 from .ratings import Level, Scale
 from .table_format import percent_of
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class Total(TypedDict):
+    """The ``total`` of ``rating_count_annotations`` (its ``rating_<n>`` depend on the scale)."""
+
+    total: int
 
 
 @dataclass(frozen=True)
@@ -113,13 +123,13 @@ def rating_count_annotations(path: str, scale: Scale) -> dict[str, Count]:
 
 def counts_from(row, scale: Scale) -> dict[str, int]:
     """The ``rating_<n>`` annotations of ``row`` (an object or a dict) as {code: count}."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    get = row.__getitem__ if isinstance(row, dict) else lambda name: getattr(row, name)
     return {level.code: get(f"rating_{level.rank}") for level in scale}
 
 
 def counts_by_report(reports: list[Report]) -> dict[int, dict[str, int]]:
-    """{report id: {rating: sub-items}} for ``reports`` in one grouped query; sets each report's
-    ``total`` (sub-items, unrated included). Scale-free: every code found is counted."""
+    """{report id: {rating: sub-items}} for ``reports`` in one grouped query; unrated sub-items
+    count under "". Scale-free: every code found is counted."""
     counts: dict[int, dict[str, int]] = {report.pk: {} for report in reports}
     rows = (
         Assessment.objects.filter(sub_item__pledge__chapter__report__in=list(counts))
@@ -129,21 +139,21 @@ def counts_by_report(reports: list[Report]) -> dict[int, dict[str, int]]:
     )
     for report_id, rating, count in rows:
         counts[report_id][rating] = count
-    for report in reports:
-        report.total = sum(counts[report.pk].values())
     return counts
 
 
-def chapters_with_counts(report: Report) -> QuerySet[Chapter]:
+def chapters_with_counts(report: Report) -> QuerySet[WithAnnotations[Chapter, Total]]:
     """The report's chapters in order, each annotated with ``total`` and ``rating_<n>``."""
-    return (
+    chapters = (
         Chapter.objects.filter(report=report)
         .annotate(**rating_count_annotations("pledges__sub_items__assessment", report.scale))
         .order_by("number")
     )
+    # The plugin cannot see the names of annotations passed as **kwargs.
+    return cast("QuerySet[WithAnnotations[Chapter, Total]]", chapters)
 
 
-def chapter_breakdown(chapter: Chapter, scale: Scale) -> Breakdown:
+def chapter_breakdown(chapter: WithAnnotations[Chapter, Total], scale: Scale) -> Breakdown:
     """The figures of a chapter from ``chapters_with_counts``, on its report's ``scale``."""
     return Breakdown.from_counts(counts_from(chapter, scale), chapter.total, scale)
 

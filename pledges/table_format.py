@@ -25,6 +25,7 @@ mean nothing. Anything else is a ``ParseError`` naming the line, the value and w
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -132,7 +133,7 @@ class PledgeEntry:
     field: str
     title: str
     sub_items: tuple[SubItemEntry, ...]
-    line: int = field(default=0, compare=False)
+    line: int = dataclasses.field(default=0, compare=False)  # ``field`` is the pledge's, above
 
 
 @dataclass(frozen=True)
@@ -500,7 +501,7 @@ class _Parser:
         expected = self.scale.legend(", ")
         match = _RATING.match(text)
         level = self.scale.level(match["code"]) if match else None
-        if level is None:
+        if match is None or level is None:
             raise ParseError(number, f"{what} is not one of {expected}", value=text)
         if match["label"] != level.label:
             raise ParseError(
@@ -540,7 +541,8 @@ class _Parser:
             )
         totals: list[TotalEntry] = []
         while (peeked := self._peek()) is not None and len(totals) < len(self.scale):
-            number, cells = self._next()  # type: ignore[misc]
+            number, cells = peeked
+            self._next()
             if len(cells) != 3:
                 raise ParseError(
                     number,

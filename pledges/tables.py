@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from .models import SubItem
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 RATING_BADGE = '{% include "pledges/includes/rating_badge.html" with level=record.level %}'
 
 
-def _labelled(label: str) -> dict:
+def _labelled(label: StrOrPromise) -> dict:
     # data-label lets the phone layout print the column name beside each stacked cell.
     return {"td": {"data-label": label}}
 

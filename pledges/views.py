@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -119,7 +119,7 @@ def shown_items(
 
 def grouped_by_pledge(shown: list[ShownItem]) -> list[tuple[reading.Pledge, list[ShownItem]]]:
     """``shown`` (in table order) as [(pledge, its shown items)]."""
-    pledges = {}
+    pledges: dict[int, list[ShownItem]] = {}
     for entry in shown:
         pledges.setdefault(entry.item.pledge, []).append(entry)
     return [
@@ -228,7 +228,7 @@ class ItemListView(SingleTableMixin, FilterView):
     filterset_class = SubItemFilter
     template_name = "pledges/items.html"
     table_pagination: ClassVar[dict] = {"per_page": 100}
-    http_method_names: ClassVar[list[str]] = ["get", "head"]
+    http_method_names = ["get", "head"]
 
     def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         self.report, self.reports = chosen_report(request)
@@ -240,7 +240,7 @@ class ItemListView(SingleTableMixin, FilterView):
     def get_filterset_kwargs(self, filterset_class: type) -> dict:
         return {**super().get_filterset_kwargs(filterset_class), "report": self.report}
 
-    def get_context_data(self, **kwargs: object) -> dict:
+    def get_context_data(self, **kwargs: Any) -> dict:
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()
         for name in ("sort", "page"):
@@ -346,7 +346,8 @@ def changes_context(
     """The changes page's context; the shown report (for the selector and downloads) is the
     later one compared, or the only one."""
     reports = published_reports(request)
-    shown = comparison.after.report if comparison else (trend.latest.report if trend else None)
+    latest = trend.latest
+    shown = comparison.after.report if comparison else (latest.report if latest else None)
     return {
         "trend": trend,
         "comparison": comparison,

@@ -6,6 +6,7 @@ from django import template
 from django.urls import reverse
 
 from .. import views
+from ..stats import Breakdown
 
 register = template.Library()
 
@@ -24,14 +25,14 @@ def report_url(context: template.Context, name: str, *args: object, fragment: st
 
 
 @register.filter
-def bar_segments(breakdown: object) -> list[dict]:
+def bar_segments(breakdown: Breakdown) -> list[dict]:
     """A Breakdown's ratings as stacked-bar segments: code, label, count, percent, x (start %).
 
     Zero-count ratings are left out so no empty sliver is drawn.
     """
     segments = []
     start = 0.0
-    for figure in breakdown.ratings:  # type: ignore[attr-defined]
+    for figure in breakdown.ratings:
         width = float(figure.percent)
         if figure.count:
             segments.append(
