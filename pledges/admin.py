@@ -502,7 +502,7 @@ class ManifestoAdmin(HistoryAdmin):
 
     @admin.display(description=_("報告の数"), ordering="published_reports")
     def report_count(self, obj: Manifesto) -> int:
-        return obj.published_reports
+        return getattr(obj, "published_reports", 0)  # annotated by get_queryset
 
 
 @admin.register(Report)

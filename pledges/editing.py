@@ -531,7 +531,7 @@ def save_manifesto(manifesto: Manifesto, *, user=None) -> None:
     """Save a manifesto's title, mayor or term, with history; every page of its reports shows
     them. Its scale is the legend of its tables and is never edited."""
     with transaction.atomic():
-        manifesto._history_user = user
+        report_tree.stamp(manifesto, user=user, reason=None)
         manifesto.save()
         _changed(*manifesto.reports.values_list("pk", flat=True))
 
