@@ -12,16 +12,16 @@ from django.db.models.lookups import Contains
 from django.utils.translation import gettext_lazy as _
 
 from .models import Chapter, ProgressNote, Report, SubItem
-from .search import Fold, folded, keywords
+from .search import Fold, folded, kana_of, keywords
 
 
 def keyword_match(term: str) -> Q:
     """Sub-items whose title, pledge text, pledge title or any progress note contains ``term``,
     compared as ``search.fold`` folds them (ＤＸ = dx, でじたる = デジタル)."""
-    term_folded = folded(term)
+    term_folded, kana = folded(term), kana_of(term)
 
     def contains(field: str) -> Contains:
-        return Contains(Fold(field), term_folded)
+        return Contains(Fold(field, kana=kana), term_folded)
 
     in_notes = Exists(
         ProgressNote.objects.filter(assessment__sub_item=OuterRef("pk")).filter(contains("text"))

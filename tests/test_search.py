@@ -57,6 +57,7 @@ def test_dx_in_any_width_and_case_finds_the_notes_that_say_dx(client, typed: str
         ("ぶらいんど演習", ["6-2"]),  # pledge text (内容) only
         ("gigaすくーる", ["26-1", "26-2"]),  # the pledge title: both of its sub-items
         ("ｓｄｇｓ　ぱーとなー制度", ["28-2"]),  # two keywords, each folded
+        ("ヒトリ取リ残サズ", ["28-1"]),  # katakana finds 「誰ひとり取り残さず」
     ],
 )
 def test_hiragana_and_half_width_find_what_is_written_in_katakana(
