@@ -49,10 +49,6 @@ from .models import (
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-admin.site.site_header = _("いるま公約進捗 管理画面")
-admin.site.site_title = _("いるま公約進捗 管理画面")
-admin.site.index_title = _("データの管理")
-
 REPORT_PATH = "sub_item__pledge__chapter__report"
 
 
@@ -98,6 +94,20 @@ class EditingAdmin(HistoryAdmin):
             editing.delete_part(obj, user=request.user)
 
 
+def report_label(report: Report) -> str:
+    """How admin lists and filters name a report: 令和5年3月, with (下書き) for a draft."""
+    if report.is_published:
+        return report.month_label
+    return f"{report.month_label} ({report.get_status_display()})"
+
+
+def report_column(report: Report):
+    """``report_label`` for a list column; a draft's status in bold."""
+    if report.is_published:
+        return report.month_label
+    return format_html("{} <strong>({})</strong>", report.month_label, report.get_status_display())
+
+
 # ---------------------------------------------------------------------------------------------
 # List filters shared by the structure admins
 
@@ -109,7 +119,8 @@ class ReportFilter(admin.SimpleListFilter):
     path = REPORT_PATH
 
     def lookups(self, request, model_admin):
-        return [(report.month, str(report)) for report in Report.objects.order_by("-as_of")]
+        reports = Report.objects.order_by("-as_of")
+        return [(report.month, report_label(report)) for report in reports]
 
     def queryset(self, request, queryset):
         month = self.value()
@@ -193,6 +204,10 @@ class ProgressNoteForm(forms.ModelForm):
 class ProgressNoteInline(admin.TabularInline):
     model = ProgressNote
     form = ProgressNoteForm
+    # Labels on every input, and a class for static/pledges/admin.css to stack the rows on a
+    # phone, where the table's columns would run off the screen.
+    template = "admin/pledges/assessment/notes_inline.html"
+    classes = ("notes-inline",)
     extra = 1
     max_num = ProgressNote.MAX_PER_ASSESSMENT
     verbose_name = _("取組状況")
@@ -316,10 +331,7 @@ class AssessmentAdmin(HistoryAdmin):
 
     @admin.display(description=_("進捗報告"), ordering="sub_item__pledge__chapter__report__as_of")
     def report_month(self, obj: Assessment) -> str:
-        report = obj.sub_item.pledge.chapter.report
-        if report.is_published:
-            return report.month
-        return format_html("{} <strong>({})</strong>", report.month, report.get_status_display())
+        return report_column(obj.sub_item.pledge.chapter.report)
 
     @admin.display(description=_("章"), ordering="sub_item__pledge__chapter__number")
     def chapter_number(self, obj: Assessment) -> str:
@@ -741,10 +753,14 @@ class StructureAdmin(EditingAdmin):
 @admin.register(Chapter)
 class ChapterAdmin(StructureAdmin):
     parent = "report"
-    list_display = ("__str__", "report")
+    list_display = ("__str__", "report_month")
     list_filter = (report_filter("report"),)
     list_select_related = ("report__manifesto",)
     search_fields = ("title",)
+
+    @admin.display(description=_("進捗報告"), ordering="report__as_of")
+    def report_month(self, obj: Chapter) -> str:
+        return report_column(obj.report)
 
 
 @admin.register(Pledge)
@@ -757,7 +773,7 @@ class PledgeAdmin(StructureAdmin):
 
     @admin.display(description=_("進捗報告"), ordering="chapter__report__as_of")
     def report_month(self, obj: Pledge) -> str:
-        return obj.chapter.report.month
+        return report_column(obj.chapter.report)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "chapter":
@@ -781,7 +797,7 @@ class SubItemAdmin(StructureAdmin):
 
     @admin.display(description=_("進捗報告"), ordering="pledge__chapter__report__as_of")
     def report_month(self, obj: SubItem) -> str:
-        return obj.pledge.chapter.report.month
+        return report_column(obj.pledge.chapter.report)
 
     @admin.display(description=_("評価"))
     def rating(self, obj: SubItem) -> str:
@@ -801,7 +817,11 @@ class SubItemAdmin(StructureAdmin):
 class FootnoteAdmin(StructureAdmin):
     parent = "report"
     add_to_drafts_only = False  # a ※ note may be added between publications
-    list_display = ("marker", "text", "report")
+    list_display = ("marker", "text", "report_month")
     list_filter = (report_filter("report"),)
     list_select_related = ("report__manifesto",)
     search_fields = ("text",)
+
+    @admin.display(description=_("進捗報告"), ordering="report__as_of")
+    def report_month(self, obj: Footnote) -> str:
+        return report_column(obj.report)

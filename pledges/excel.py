@@ -37,7 +37,7 @@ import io
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -259,6 +259,52 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
+# Row heights. Neither LibreOffice nor Excel reliably fits a wrapped row's height to its text on
+# opening a file written without heights: LibreOffice keeps the default one-line height, and
+# prints only each cell's first line. So the renderer sets every wrapped row's height itself.
+# A line of 10 pt Yu Gothic takes about 17 pt in Excel (its default row for 11 pt is 18.75 pt);
+# LibreOffice, with Noto Sans CJK in its place, needs less, so 17 suits both.
+LINE_HEIGHT = 17.0
+ROW_PADDING = 3.0
+MAX_ROW_HEIGHT = 409.0  # the largest height Excel accepts; a taller row is cut on paper
+# Room a column's width (in characters of the default font) leaves for text: the cell's own
+# margins, and one wide character for the line breaking rules that keep 。、」 off the start of a
+# line and move the character before them down instead.
+_WRAP_SLACK = 3
+# An ASCII word wraps as a whole; any other character may start a new line.
+_WRAP_UNIT = re.compile(r"[!-~]+|.")
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines ``text`` fills in a wrapped cell ``width`` characters wide (``COLUMN_WIDTHS``).
+
+    Each line of the text (the notes' line breaks too) starts a new line; within it, units
+    are laid greedily as a spreadsheet does, full-width characters counting two.
+    """
+    room = max(width - _WRAP_SLACK, 2)
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0
+        for unit in _WRAP_UNIT.findall(paragraph):
+            size = display_width(unit)
+            if used and used + size > room:
+                lines += 1
+                used = 0
+            used += size
+            while used > room:  # a word longer than the column breaks inside
+                lines += 1
+                used -= room
+    return lines
+
+
+def row_height(cells: Mapping[str, str], widths: Mapping[str, float]) -> float:
+    """The height in points a row needs to show every line of its wrapped ``cells``
+    (column → text) at ``widths``, at most ``MAX_ROW_HEIGHT``."""
+    lines = max((wrapped_lines(text, widths[column]) for column, text in cells.items()), default=1)
+    return min(lines * LINE_HEIGHT + ROW_PADDING, MAX_ROW_HEIGHT)
+
+
 def _styles() -> dict[str, NamedStyle]:
     thin = Side(style="thin", color="808080")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -340,13 +386,15 @@ def _write_list(sheet: Worksheet, rows: ReportData) -> None:
             cell.style = "pledges_rating" if kind == "item" and column == RATING_COLUMN else style
             if column in values:
                 set_text(cell, values[column])
+        if kind == "item":
+            sheet.row_dimensions[row].height = row_height(values, COLUMN_WIDTHS)
     last_row = row
 
     for footnote, ratings_rows in rating_rows.items():
         sheet.add_data_validation(_rating_validation(footnote, ratings_rows, report))
 
     row += 1
-    total_width = sum(COLUMN_WIDTHS[column] for column in "BCDE")
+    merged_width = {"B": sum(COLUMN_WIDTHS[column] for column in "BCDE")}
     for footnote in rows.footnotes:
         text = footnote.text
         row += 1
@@ -354,9 +402,7 @@ def _write_list(sheet: Worksheet, rows: ReportData) -> None:
         set_text(sheet[f"A{row}"], footnote.marker)
         set_text(sheet[f"B{row}"], text)
         sheet.merge_cells(f"B{row}:{last_column}{row}")
-        # Excel does not fit the height of merged cells itself.
-        lines = -(-display_width(text) // total_width)
-        sheet.row_dimensions[row].height = 15 * max(lines, 1)
+        sheet.row_dimensions[row].height = row_height({"B": text}, merged_width)
 
     for column, width in COLUMN_WIDTHS.items():
         sheet.column_dimensions[column].width = width

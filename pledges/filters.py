@@ -2,37 +2,40 @@
 
 from __future__ import annotations
 
-import re
 from functools import reduce
 from operator import and_
 from typing import Any, ClassVar
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.lookups import Contains
 from django.utils.translation import gettext_lazy as _
 
 from .models import Chapter, ProgressNote, Report, SubItem
-
-# Keywords are separated by ASCII or ideographic (全角) spaces.
-_KEYWORD_SEPARATOR = re.compile(r"[\s\u3000]+")
+from .search import Fold, folded, kana_of, keywords
 
 
 def keyword_match(term: str) -> Q:
-    """Sub-items whose title, pledge text, pledge title or any progress note contains ``term``."""
+    """Sub-items whose title, pledge text, pledge title or any progress note contains ``term``,
+    compared as ``search.fold`` folds them (ＤＸ = dx, でじたる = デジタル)."""
+    term_folded, kana = folded(term), kana_of(term)
+
+    def contains(field: str) -> Contains:
+        return Contains(Fold(field, kana=kana), term_folded)
+
     in_notes = Exists(
-        ProgressNote.objects.filter(assessment__sub_item=OuterRef("pk"), text__icontains=term)
+        ProgressNote.objects.filter(assessment__sub_item=OuterRef("pk")).filter(contains("text"))
     )
     return (
-        Q(title__icontains=term)
-        | Q(content__icontains=term)
-        | Q(pledge__title__icontains=term)
-        | Q(pledge__field__icontains=term)
+        Q(contains("title"))
+        | Q(contains("content"))
+        | Q(contains("pledge__title"))
+        | Q(contains("pledge__field"))
         | Q(in_notes)
     )
 
 
 MAX_KEYWORD_LENGTH = 200
-MAX_KEYWORDS = 8
 
 
 class SubItemFilter(django_filters.FilterSet):
@@ -47,7 +50,10 @@ class SubItemFilter(django_filters.FilterSet):
     )
     q = django_filters.CharFilter(
         method="filter_keywords", label=_("キーワード"), max_length=MAX_KEYWORD_LENGTH,
-        help_text=_("項目名・内容・公約名・取組状況から探します。空白で区切るとすべてを含むものに絞ります。"),
+        help_text=_(
+            "項目名・内容・公約名・取組状況から探します。空白で区切るとすべてを含むものに絞ります。"
+            "全角・半角、大文字・小文字、ひらがな・カタカナは区別しません。"
+        ),
     )
 
     class Meta:
@@ -68,8 +74,7 @@ class SubItemFilter(django_filters.FilterSet):
         ]
 
     def filter_keywords(self, queryset: QuerySet[SubItem], name: str, value: str) -> QuerySet:
-        # Each word costs a subquery: a bounded number keeps a crafted URL cheap.
-        terms = [term for term in _KEYWORD_SEPARATOR.split(value) if term][:MAX_KEYWORDS]
+        terms = keywords(value)
         if not terms:
             return queryset
         return queryset.filter(reduce(and_, (keyword_match(term) for term in terms)))

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import django_tables2 as tables
+from django.db.models import Q
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from . import search
 from .models import SubItem
+from .reading import Item, read_reports
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -42,6 +47,12 @@ class SubItemTable(tables.Table):
         order_by=("assessment__rating", "pledge__number", "position"), attrs=_labelled(_("評価")),
     )
 
+    # Shown only for a keyword search (``before_render``).
+    match = tables.Column(
+        verbose_name=_("一致した箇所"), empty_values=(), orderable=False,
+        attrs=_labelled(_("一致した箇所")),
+    )
+
     class Meta:
         template_name = "pledges/includes/items_table.html"
         attrs: ClassVar[dict] = {"class": "items-table"}
@@ -59,3 +70,48 @@ class SubItemTable(tables.Table):
 
     def render_sub_item(self, record: SubItem) -> str:
         return f"{record.marker}{record.title}"
+
+    def before_render(self, request) -> None:
+        self.keywords = search.keywords(request.GET.get("q", ""))
+        if not self.keywords:
+            self.columns.hide("match")
+            return
+        self.columns.show("match")
+        page = getattr(self, "page", None)
+        records = [row.record for row in (page.object_list if page else self.rows)]
+        if not records:
+            self.shown = {}
+            return
+        report = records[0].pledge.chapter.report
+        # The page's sub-items with their notes: one query, whatever the page's size.
+        data = read_reports([report], Q(pk__in=[record.pk for record in records]),
+                            footnotes=False)[report.pk]
+        self.shown = {item.sub_item_id: item for item in data.items}
+
+    def render_match(self, record: SubItem) -> SafeString:
+        item = self.shown.get(record.pk)
+        return format_html_join(
+            "", '<p class="match"><span class="match__field">{}</span> {}</p>',
+            matched_texts(item, self.keywords) if item else (),
+        )
+
+
+MAX_MATCHES_SHOWN = 3
+
+
+def matched_texts(item: Item, keywords: list[str]) -> list[tuple[StrOrPromise, SafeString]]:
+    """(what, excerpt with the keywords marked) of the texts of ``item`` that contain a
+    keyword — the texts ``filters.keyword_match`` searches — at most ``MAX_MATCHES_SHOWN``."""
+    # The notes first: the title is in the row already, and the notes are what a search for
+    # what was done is after.
+    texts = [
+        *((_("取組状況"), note) for note in item.notes),
+        (_("内容"), item.content),
+        (_("公約"), f"【{item.pledge_field}】{item.pledge_title}"),
+        (_("項目名"), item.title),
+    ]
+    found: list[tuple[StrOrPromise, SafeString]] = []
+    for label, text in texts:
+        if (marked := search.excerpt(text, keywords)) is not None:
+            found.append((label, marked))
+    return found[:MAX_MATCHES_SHOWN]

@@ -95,7 +95,9 @@ def site_url_from_env() -> str:
 SITE_URL = site_url_from_env()
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the site of pledgetracker/admin_site.py (pledge data first,
+    # django-axes' login records for superusers only).
+    "pledgetracker.admin_site.PledgeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
