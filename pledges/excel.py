@@ -56,7 +56,7 @@ from . import stats, table_format
 from .editing import assessment_fingerprint, needs_every_rating
 from .models import Footnote, Pledge, ProgressNote, Report, SubItem
 from .reading import Item, ReportData, read_report
-from .table_format import NOTE_BULLET
+from .table_format import notes_cell, parse_notes_cell
 from .xlsx_reading import BoundedWorkbook, Row, WorkbookError, quote
 
 LIST_SHEET = "一覧"
@@ -141,29 +141,6 @@ def rating_cell(item: Item) -> str:
     if not item.rating:
         return item.footnote
     return table_format.rating_cell(item.rating_text, item.footnote or None)
-
-
-def notes_cell(notes: Sequence[str], bulleted: bool = True) -> str:
-    """The 取組状況 cell: one note per line, each with its ・ unless the city printed none."""
-    prefix = NOTE_BULLET if bulleted else ""
-    return "\n".join(prefix + note for note in notes)
-
-
-def parse_notes_cell(text: str) -> tuple[tuple[str, ...], bool]:
-    """(notes, bulleted) of a 取組状況 cell; the inverse of ``notes_cell``.
-
-    One note per non-blank line; a leading ・ is the bullet, not text. Lines without any ・ are
-    unbulleted notes (as the city printed a few); a line added without ・ among bulleted ones is
-    taken as one more bulleted note.
-    """
-    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    lines = [line for line in lines if line]
-    if not lines:
-        return (), True
-    bulleted = any(line.startswith(NOTE_BULLET) for line in lines)
-    if not bulleted:
-        return tuple(lines), False
-    return tuple(line.removeprefix(NOTE_BULLET).strip() for line in lines), True
 
 
 # --------------------------------------------------------------------------------------------

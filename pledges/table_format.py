@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -231,6 +232,30 @@ def join_notes(notes: tuple[str, ...] | list[str], bulleted: bool = True) -> str
     if len(notes) == 1 and not bulleted:
         return notes[0]
     return " ".join(NOTE_BULLET + note for note in notes)
+
+
+def notes_cell(notes: Sequence[str], bulleted: bool = True) -> str:
+    """The 取組状況 cell of a workbook: one note per line, each with its ・ unless the city
+    printed none. (In the text table the notes share one line: ``join_notes``.)"""
+    prefix = NOTE_BULLET if bulleted else ""
+    return "\n".join(prefix + note for note in notes)
+
+
+def parse_notes_cell(text: str) -> tuple[tuple[str, ...], bool]:
+    """(notes, bulleted) of a 取組状況 cell; the inverse of ``notes_cell``.
+
+    One note per non-blank line; a leading ・ is the bullet, not text. Lines without any ・ are
+    unbulleted notes (as the city printed a few); a line added without ・ among bulleted ones is
+    taken as one more bulleted note.
+    """
+    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = [line for line in lines if line]
+    if not lines:
+        return (), True
+    bulleted = any(line.startswith(NOTE_BULLET) for line in lines)
+    if not bulleted:
+        return tuple(lines), False
+    return tuple(line.removeprefix(NOTE_BULLET).strip() for line in lines), True
 
 
 def rating_cell(text: str, footnote: str | None = None) -> str:
