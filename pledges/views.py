@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_filters.views import FilterView
@@ -392,3 +394,29 @@ def changes_json(request: HttpRequest, before: str, after: str) -> HttpResponse:
         return redirect("pledges:changes_json", before=after, after=before)
     _trend, comparison = comparison_or_404(before, after)
     return JsonResponse(comparison.as_dict(), json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+def language(request: HttpRequest, code: str) -> HttpResponse:
+    """Remember ``code`` in the language cookie and go back to ``?next=`` (a path on this site).
+
+    A plain link rather than Django's ``set_language`` form: that form needs a CSRF token, and a
+    page that used one is never stored in the page cache. Choosing a language changes nothing
+    but how this browser's own pages are shown, so a GET that does it cannot hurt anyone.
+    """
+    if code not in dict(settings.LANGUAGES):
+        raise Http404
+    target = request.GET.get("next", "")
+    # Only a path on this site: "//evil.example" and "https://…" would send readers elsewhere.
+    safe = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts=None, require_https=request.is_secure()
+    )
+    response = redirect(target if safe else reverse("pledges:overview"))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
