@@ -18,7 +18,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from django.db.models import Q
@@ -577,8 +577,11 @@ class TimelineEntry:
     """A sub-item in one report: ``movement`` and ``is_new`` compare it with the report before.
 
     ``previous_title`` is set when the title differs from the previous report's; ``added`` when
-    the sub-item was not in the previous report. The oldest report has nothing to compare with:
-    no movement, no new notes.
+    the sub-item was not in the previous report. The oldest report (``first``) has nothing to
+    compare with: no movement, no new notes.
+
+    ``notes`` may leave out notes shown elsewhere on the page (``SubItemTimeline.beside``):
+    ``above`` counts those first recorded in this report; carried-over ones are only counted.
     """
 
     report: Report
@@ -588,6 +591,8 @@ class TimelineEntry:
     previous_rating: str = ""
     previous_title: str | None = None
     added: bool = False
+    first: bool = False
+    above: int = 0
 
     @property
     def previous_level(self) -> Level | None:
@@ -596,6 +601,16 @@ class TimelineEntry:
     @property
     def new_note_count(self) -> int:
         return sum(1 for note in self.notes if note.is_new)
+
+    @property
+    def listed_notes(self) -> tuple[TimelineNote, ...]:
+        """The notes this report added (all of them in the first report), to print in full."""
+        return tuple(note for note in self.notes if note.is_new or self.first or self.added)
+
+    @property
+    def unchanged_count(self) -> int:
+        """Notes carried over word for word from the previous report: counted, not repeated."""
+        return len(self.notes) - len(self.listed_notes)
 
 
 @dataclass(frozen=True)
@@ -616,6 +631,36 @@ class SubItemTimeline:
     @property
     def anchor(self) -> str:
         return self.latest.anchor
+
+    def beside(self, shown: Item) -> SubItemTimeline:
+        """This timeline for a page that already prints ``shown``'s notes in full.
+
+        Each note's text then appears once on the page: notes a report added that ``shown``
+        also has are left out of that report's entry and counted in its ``above``; with two
+        reports and nothing changed, the notes show once, and both entries are one line each.
+        """
+        above = set(shown.notes)
+        return SubItemTimeline(
+            self.key,
+            tuple(
+                replace(
+                    entry,
+                    notes=tuple(
+                        note for note in entry.notes
+                        if note not in entry.listed_notes or note.text not in above
+                    ),
+                    above=sum(1 for note in entry.listed_notes if note.text in above),
+                )
+                for entry in self.entries
+            ),
+        )
+
+    def new_notes_in(self, report: Report) -> frozenset[str]:
+        """The notes ``report`` added since the report before it (none in the first)."""
+        for entry in self.entries:
+            if entry.report.pk == report.pk:
+                return frozenset(note.text for note in entry.notes if note.is_new)
+        return frozenset()
 
 
 def pledge_timeline(number: int, reports: Sequence[Report] | None = None) -> list[SubItemTimeline]:
@@ -651,6 +696,7 @@ def timelines(
                     previous_rating=old.rating if old else "",
                     previous_title=old.title if old and old.title != state.title else None,
                     added=previous is not None and old is None,
+                    first=previous is None,
                 )
             )
     return [SubItemTimeline(key, tuple(reversed(entries[key]))) for key in sorted(entries)]

@@ -90,11 +90,13 @@ def footnote_displays(report: Report, footnotes: Sequence[FootnoteText]) -> list
 @dataclass(frozen=True)
 class ShownItem:
     """A sub-item as a page shows it: the item, its footnotes — (display, carried), carried for
-    the one marked on its rating, not for one whose text names it — and its timeline."""
+    the one marked on its rating, not for one whose text names it — its timeline (without the
+    notes the item shows itself) and ``new_notes``, its notes added since the previous report."""
 
     item: Item
     footnotes: tuple[tuple[FootnoteDisplay, bool], ...]
     timeline: changes.SubItemTimeline | None = None
+    new_notes: frozenset[str] = frozenset()
 
 
 def shown_items(
@@ -105,18 +107,23 @@ def shown_items(
 ) -> list[ShownItem]:
     displays = footnote_displays(report, footnotes)
     timelines = timelines or {}
-    return [
-        ShownItem(
-            item,
-            tuple(
-                (display, display.id == item.footnote_id)
-                for display in displays
-                if display.id == item.footnote_id or (item.pledge, item.position) in display.named
-            ),
-            timelines.get(item.key),
+    shown = []
+    for item in items:
+        timeline = timelines.get(item.key)
+        shown.append(
+            ShownItem(
+                item,
+                tuple(
+                    (display, display.id == item.footnote_id)
+                    for display in displays
+                    if display.id == item.footnote_id
+                    or (item.pledge, item.position) in display.named
+                ),
+                timeline.beside(item) if timeline else None,
+                timeline.new_notes_in(report) if timeline else frozenset(),
+            )
         )
-        for item in items
-    ]
+    return shown
 
 
 def grouped_by_pledge(shown: list[ShownItem]) -> list[tuple[reading.Pledge, list[ShownItem]]]:

@@ -198,8 +198,14 @@ def test_pledge_page_shows_the_timeline_of_each_sub_item(client, three_reports):
     )
     page_20 = text_of(client.get("/pledges/20/").content.decode())
     assert "項目名が「空き家対策の充実」から「空き家対策のさらなる充実」に変わりました" in page_20
+    # 17① gained a note in 令和5年: flagged 新 in that report's notes, printed once in the
+    # newest report's page, where 令和5年's entry only points up to it.
+    page_17_2023 = text_of(client.get("/pledges/17/?report=2023-03").content.decode())
+    assert f"新 {NOTE_17_1}" in page_17_2023
     page_17 = text_of(client.get("/pledges/17/").content.decode())
-    assert f"新 {NOTE_17_1}" in page_17
+    assert page_17.count(NOTE_17_1) == 1
+    assert f"新 {NOTE_17_1}" not in page_17
+    assert "令和5年3月 C 着手 新しい記述1件(上の取組状況に掲載)" in page_17
 
 
 def test_overview_shows_each_rating_with_its_change_since_the_previous_report(
