@@ -225,6 +225,14 @@ def match(before: dict[Key, Item], after: dict[Key, Item]) -> list[ItemChange]:
     return changes
 
 
+MOVES = (COMPLETED, FORWARD, BACK)
+
+
+def moves(before: dict[Key, Item], after: dict[Key, Item]) -> dict[Key, str]:
+    """{key: COMPLETED, FORWARD or BACK} for the sub-items whose rating moved (no query)."""
+    return {change.key: change.kind for change in match(before, after) if change.kind in MOVES}
+
+
 # --------------------------------------------------------------------------------------------
 # Two reports compared
 
@@ -711,18 +719,23 @@ def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict
     manifesto's trend (two queries).
 
     ``trend`` (Trend), ``current`` and ``previous`` (ReportFigures; ``previous`` is None for the
-    first report) and ``rating_changes`` (RatingDelta per rating, or None for the first report),
+    first report), ``rating_changes`` (RatingDelta per rating, or None for the first report) and
+    ``comparison`` (Comparison with ``previous``, or None),
     for the includes ``pledges/includes/rating_changes.html`` and ``trend_chart.html``. With the
     report's ``breakdown``, also ``figure_changes``: (RatingFigure, RatingDelta or None) per
     rating, to show each figure with its change (``pledges/includes/rating_delta.html``).
     """
     all_reports = trend(report.manifesto_id)  # another term's reports are not comparable
     deltas = all_reports.deltas_for(report)
+    current = next((p for p in all_reports.points if p.report.pk == report.pk), None)
+    previous = all_reports.previous_of(report)
     context: dict[str, object] = {
         "trend": all_reports,
-        "current": next((p for p in all_reports.points if p.report.pk == report.pk), None),
-        "previous": all_reports.previous_of(report),
+        "current": current,
+        "previous": previous,
         "rating_changes": deltas,
+        # The sub-items matched (one query), for the line of what moved since ``previous``.
+        "comparison": compare(previous, current) if previous and current else None,
     }
     if breakdown is not None:
         context["figure_changes"] = [

@@ -24,7 +24,7 @@ from django_tables2 import SingleTableMixin
 
 from . import changes, excel, reading, stats
 from .caching import cached_page
-from .choosing import chosen_report, published_reports
+from .choosing import chosen_report, previous_report, published_reports
 from .filters import SubItemFilter
 from .models import Manifesto, Pledge, Report, SubItem
 from .reading import FootnoteText, Item, Key, item_url, read_report, read_reports
@@ -91,12 +91,15 @@ def footnote_displays(report: Report, footnotes: Sequence[FootnoteText]) -> list
 class ShownItem:
     """A sub-item as a page shows it: the item, its footnotes — (display, carried), carried for
     the one marked on its rating, not for one whose text names it — its timeline (without the
-    notes the item shows itself) and ``new_notes``, its notes added since the previous report."""
+    notes the item shows itself), ``new_notes``, its notes added since the previous report, and
+    ``movement``: changes.COMPLETED, FORWARD or BACK when its rating moved since then, else "".
+    """
 
     item: Item
     footnotes: tuple[tuple[FootnoteDisplay, bool], ...]
     timeline: changes.SubItemTimeline | None = None
     new_notes: frozenset[str] = frozenset()
+    movement: str = ""
 
 
 def shown_items(
@@ -104,9 +107,19 @@ def shown_items(
     items: Sequence[Item],
     footnotes: Sequence[FootnoteText],
     timelines: dict[Key, changes.SubItemTimeline] | None = None,
+    moves: dict[Key, str] | None = None,
 ) -> list[ShownItem]:
+    """``items`` ready to show; ``moves`` (changes.moves) or else ``timelines`` tell how their
+    ratings moved since the previous report."""
     displays = footnote_displays(report, footnotes)
     timelines = timelines or {}
+    if moves is None:
+        moves = {
+            key: entry.movement
+            for key, timeline in timelines.items()
+            for entry in timeline.entries
+            if entry.report.pk == report.pk and entry.movement in changes.MOVES
+        }
     shown = []
     for item in items:
         timeline = timelines.get(item.key)
@@ -121,6 +134,7 @@ def shown_items(
                 ),
                 timeline.beside(item) if timeline else None,
                 timeline.new_notes_in(report) if timeline else frozenset(),
+                moves.get(item.key, ""),
             )
         )
     return shown
@@ -162,17 +176,24 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cached_page
+@cached_page(depends="previous")  # flags what moved since the previous report
 def chapter(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
     chapter = get_object_or_404(stats.chapters_with_counts(report), number=number)
-    data = read_report(report, chapter=number)
+    # This chapter in this report and the one before it, in the one query either alone takes.
+    previous = previous_report(report, reports)
+    read = [previous, report] if previous else [report]
+    by_report = read_reports(read, Q(pledge__chapter__number=number))
+    data = by_report[report.pk]
+    moves = changes.moves(by_report[previous.pk].by_key, data.by_key) if previous else {}
     context = {
         "report": report,
         "reports": reports,
         "chapter": chapter,
         "breakdown": stats.chapter_breakdown(chapter, report.scale),
-        "pledges": grouped_by_pledge(shown_items(report, data.items, data.footnotes)),
+        "pledges": grouped_by_pledge(
+            shown_items(report, data.items, data.footnotes, moves=moves)
+        ),
     }
     return render(request, "pledges/chapter.html", context)
 
