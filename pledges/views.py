@@ -425,6 +425,17 @@ def changes_json(request: HttpRequest, before: str, after: str) -> HttpResponse:
 
 
 @require_safe
+@cached_page(parameters=())
+def follow(request: HttpRequest) -> HttpResponse:
+    """How to follow new reports: the Atom feed's address to paste into a feed reader.
+
+    Absolute from ``SITE_URL``, never from the Host header: the page is cached for everyone.
+    """
+    context = {"feed_url": settings.SITE_URL + reverse("pledges:feed")}
+    return render(request, "pledges/follow.html", context)
+
+
+@require_safe
 def language(request: HttpRequest, code: str) -> HttpResponse:
     """Remember ``code`` in the language cookie and go back to ``?next=`` (a path on this site).
 

@@ -533,3 +533,23 @@ def test_pages_answer_head_requests_for_monitors_and_link_checkers(client, repor
     assert response.status_code == 200
     assert response["ETag"]
     assert response.content == b""
+
+
+# --------------------------------------------------------------------------------------------
+# Following updates
+
+
+def test_menu_leads_to_a_page_explaining_the_feed_not_to_raw_xml(client, report_2022):
+    html = client.get("/").content.decode()
+    assert '<a href="/follow/">更新を受け取る</a>' in html
+    assert 'href="/feed/" type="application/atom+xml">' not in html.split("<main")[0]
+    # Browsers and readers still discover the feed itself.
+    assert '<link rel="alternate" type="application/atom+xml" href="/feed/"' in html
+
+
+def test_follow_page_gives_the_absolute_feed_address_from_site_url(client, report_2022, settings):
+    settings.SITE_URL = "https://pledges.example.jp"
+    response = client.get("/follow/", HTTP_HOST="localhost")
+    assertContains(response, 'value="https://pledges.example.jp/feed/" readonly')
+    assertContains(response, "フィードリーダー")
+    assert client.get("/feed/")["Content-Type"].startswith("application/atom+xml")
