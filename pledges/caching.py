@@ -30,13 +30,13 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation import get_language
 
-from .choosing import month_asked, published_reports, shown_report
+from .choosing import month_asked, previous_report, published_reports, shown_report
 from .models import Report
 
 # --------------------------------------------------------------------------------------------
 # Pages
 
-Depends = Literal["report", "all"]
+Depends = Literal["report", "previous", "all"]
 # What the page cache holds for a page: status, headers, body.
 CachedPage = tuple[int, list[tuple[str, str]], bytes]
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
@@ -94,6 +94,8 @@ def page_signature(
     """What a page's content is a function of, as text; None when the month is not published.
 
     ``depends="report"``: the shown report's version and the published months (the selector).
+    ``depends="previous"``: also the version of the report before it in its manifesto, for
+    pages that flag what moved since then (a later report's edits leave them be).
     ``depends="all"``: every published report's version, for pages comparing reports.
     """
     shown = shown_report(reports, month)
@@ -101,6 +103,11 @@ def page_signature(
         return None
     if depends == "all":
         parts = [f"{report.pk}.{report.content_version}" for report in reports]
+    elif depends == "previous":
+        earlier = previous_report(shown, reports)
+        parts = [f"{shown.pk}.{shown.content_version}", *(str(report.pk) for report in reports)]
+        if earlier is not None:
+            parts.append(f"{earlier.pk}.{earlier.content_version}")
     else:
         parts = [f"{shown.pk}.{shown.content_version}", *(str(report.pk) for report in reports)]
     return f"{shown.pk}|{','.join(parts)}"

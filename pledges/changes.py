@@ -18,7 +18,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from django.db.models import Q
@@ -223,6 +223,14 @@ def match(before: dict[Key, Item], after: dict[Key, Item]) -> list[ItemChange]:
                 kind = NEW_NOTES
             changes.append(ItemChange(kind, old, new, notes))
     return changes
+
+
+MOVES = (COMPLETED, FORWARD, BACK)
+
+
+def moves(before: dict[Key, Item], after: dict[Key, Item]) -> dict[Key, str]:
+    """{key: COMPLETED, FORWARD or BACK} for the sub-items whose rating moved (no query)."""
+    return {change.key: change.kind for change in match(before, after) if change.kind in MOVES}
 
 
 # --------------------------------------------------------------------------------------------
@@ -577,8 +585,11 @@ class TimelineEntry:
     """A sub-item in one report: ``movement`` and ``is_new`` compare it with the report before.
 
     ``previous_title`` is set when the title differs from the previous report's; ``added`` when
-    the sub-item was not in the previous report. The oldest report has nothing to compare with:
-    no movement, no new notes.
+    the sub-item was not in the previous report. The oldest report (``first``) has nothing to
+    compare with: no movement, no new notes.
+
+    ``notes`` may leave out notes shown elsewhere on the page (``SubItemTimeline.beside``):
+    ``above`` counts those first recorded in this report; carried-over ones are only counted.
     """
 
     report: Report
@@ -588,6 +599,8 @@ class TimelineEntry:
     previous_rating: str = ""
     previous_title: str | None = None
     added: bool = False
+    first: bool = False
+    above: int = 0
 
     @property
     def previous_level(self) -> Level | None:
@@ -596,6 +609,16 @@ class TimelineEntry:
     @property
     def new_note_count(self) -> int:
         return sum(1 for note in self.notes if note.is_new)
+
+    @property
+    def listed_notes(self) -> tuple[TimelineNote, ...]:
+        """The notes this report added (all of them in the first report), to print in full."""
+        return tuple(note for note in self.notes if note.is_new or self.first or self.added)
+
+    @property
+    def unchanged_count(self) -> int:
+        """Notes carried over word for word from the previous report: counted, not repeated."""
+        return len(self.notes) - len(self.listed_notes)
 
 
 @dataclass(frozen=True)
@@ -616,6 +639,36 @@ class SubItemTimeline:
     @property
     def anchor(self) -> str:
         return self.latest.anchor
+
+    def beside(self, shown: Item) -> SubItemTimeline:
+        """This timeline for a page that already prints ``shown``'s notes in full.
+
+        Each note's text then appears once on the page: notes a report added that ``shown``
+        also has are left out of that report's entry and counted in its ``above``; with two
+        reports and nothing changed, the notes show once, and both entries are one line each.
+        """
+        above = set(shown.notes)
+        return SubItemTimeline(
+            self.key,
+            tuple(
+                replace(
+                    entry,
+                    notes=tuple(
+                        note for note in entry.notes
+                        if note not in entry.listed_notes or note.text not in above
+                    ),
+                    above=sum(1 for note in entry.listed_notes if note.text in above),
+                )
+                for entry in self.entries
+            ),
+        )
+
+    def new_notes_in(self, report: Report) -> frozenset[str]:
+        """The notes ``report`` added since the report before it (none in the first)."""
+        for entry in self.entries:
+            if entry.report.pk == report.pk:
+                return frozenset(note.text for note in entry.notes if note.is_new)
+        return frozenset()
 
 
 def pledge_timeline(number: int, reports: Sequence[Report] | None = None) -> list[SubItemTimeline]:
@@ -651,6 +704,7 @@ def timelines(
                     previous_rating=old.rating if old else "",
                     previous_title=old.title if old and old.title != state.title else None,
                     added=previous is not None and old is None,
+                    first=previous is None,
                 )
             )
     return [SubItemTimeline(key, tuple(reversed(entries[key]))) for key in sorted(entries)]
@@ -665,18 +719,23 @@ def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict
     manifesto's trend (two queries).
 
     ``trend`` (Trend), ``current`` and ``previous`` (ReportFigures; ``previous`` is None for the
-    first report) and ``rating_changes`` (RatingDelta per rating, or None for the first report),
+    first report), ``rating_changes`` (RatingDelta per rating, or None for the first report) and
+    ``comparison`` (Comparison with ``previous``, or None),
     for the includes ``pledges/includes/rating_changes.html`` and ``trend_chart.html``. With the
     report's ``breakdown``, also ``figure_changes``: (RatingFigure, RatingDelta or None) per
     rating, to show each figure with its change (``pledges/includes/rating_delta.html``).
     """
     all_reports = trend(report.manifesto_id)  # another term's reports are not comparable
     deltas = all_reports.deltas_for(report)
+    current = next((p for p in all_reports.points if p.report.pk == report.pk), None)
+    previous = all_reports.previous_of(report)
     context: dict[str, object] = {
         "trend": all_reports,
-        "current": next((p for p in all_reports.points if p.report.pk == report.pk), None),
-        "previous": all_reports.previous_of(report),
+        "current": current,
+        "previous": previous,
         "rating_changes": deltas,
+        # The sub-items matched (one query), for the line of what moved since ``previous``.
+        "comparison": compare(previous, current) if previous and current else None,
     }
     if breakdown is not None:
         context["figure_changes"] = [

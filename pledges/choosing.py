@@ -8,7 +8,7 @@ the version of the report chosen here. Staff tools (commands, admin filters) may
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.core.management.base import CommandError
 from django.http import Http404, HttpRequest
@@ -71,3 +71,13 @@ def command_report(month: str | None) -> Report:
         raise CommandError("there is no published report yet; name one with --report YYYY-MM")
     known = ", ".join(r.month for r in Report.objects.order_by("as_of"))
     raise CommandError(f"no report for {month!r} (expected YYYY-MM; reports: {known or 'none'})")
+
+
+def previous_report(report: Report, reports: Sequence[Report]) -> Report | None:
+    """The report of ``reports`` just before ``report`` in its manifesto (no query): another
+    term's pledges are not comparable."""
+    earlier = [
+        other for other in reports
+        if other.manifesto_id == report.manifesto_id and other.as_of < report.as_of
+    ]
+    return max(earlier, key=lambda other: other.as_of) if earlier else None

@@ -117,7 +117,10 @@ def item_dict(item: Item) -> dict[str, Any]:
 
 def csv_row(item: Item, footnote_texts: dict[str, str]) -> tuple[str | int, ...]:
     """The item under ``CSV_HEADER``, exact text (``render_csv`` makes it formula-safe)."""
-    updated = timezone.localtime(item.updated).date().isoformat() if item.updated else ""
+    # As the page's 最終更新: the day of a staff edit, else the report's month (its first day).
+    updated = (
+        timezone.localtime(item.updated).date().isoformat() if item.updated else f"{item.month}-01"
+    )
     footnote = item.footnote
     return (
         item.chapter,

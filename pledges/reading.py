@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from itertools import groupby
 
@@ -24,7 +24,7 @@ from django.urls import reverse
 
 from .models import Footnote, Report, SubItem
 from .ratings import Level, Scale
-from .table_format import circled_number
+from .table_format import circled_number, month_label
 
 # (chapter number, pledge number, position): how a sub-item is recognised in another report.
 Key = tuple[int, int, int]
@@ -61,12 +61,20 @@ class Item:
     notes_bulleted: bool
     footnote: str  # its marker (※1), or ""
     footnote_id: int | None
-    updated: datetime | None  # when its assessment last changed
+    # When staff last changed its rating, footnote or notes; None while they are as the city
+    # published them (a fresh import or copy, revision 0), whatever day they were loaded.
+    updated: datetime | None
     scale: Scale = field(compare=False, repr=False)
 
     @property
     def key(self) -> Key:
         return (self.chapter, self.pledge, self.position)
+
+    @property
+    def month_label(self) -> str:
+        """``令和4年3月``: its report's month, when data as published was last changed."""
+        year, month = self.month.split("-")
+        return month_label(date(int(year), int(month), 1))
 
     @property
     def marker(self) -> str:
@@ -219,13 +227,15 @@ def read_reports(
         "pk", "pledge__chapter__report_id", "pledge__chapter__number", "pledge__chapter__title",
         "pledge__number", "pledge__field", "pledge__title", "position", "title", "content",
         "assessment__rating", "assessment__footnote_id", "assessment__footnote__marker",
-        "assessment__updated_at", "assessment__notes_bulleted", "assessment__notes__text",
+        "assessment__updated_at", "assessment__revision", "assessment__notes_bulleted",
+        "assessment__notes__text",
     )
     items: dict[int, list[Item]] = defaultdict(list)
     for _pk, group in groupby(rows, key=lambda row: row[0]):
         first, *others = group
         (pk, report_id, chapter, chapter_title, pledge, pledge_field, pledge_title, position,
-         title, content, rating, footnote_id, marker, updated, bulleted, note) = first
+         title, content, rating, footnote_id, marker, updated, revision, bulleted,
+         note) = first
         notes = [note, *(row[-1] for row in others)] if note is not None else []
         report = by_id[report_id]
         items[report_id].append(
@@ -246,7 +256,7 @@ def read_reports(
                 notes_bulleted=bulleted is not False,  # True for a sub-item without assessment
                 footnote=marker or "",
                 footnote_id=footnote_id,
-                updated=updated,
+                updated=updated if revision else None,
                 scale=report.scale,
             )
         )

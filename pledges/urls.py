@@ -18,6 +18,8 @@ urlpatterns = [
     path("items.csv", views.items_csv, name="items_csv"),
     path("changes/", views.changes_latest, name="changes_latest"),
     path("changes/<month:before>/<month:after>/", views.changes_between, name="changes_between"),
+    path("lang/<str:code>/", views.language, name="language"),
+    path("follow/", views.follow, name="follow"),
     path("feed/", cached_page(ReportChangesFeed(), depends="all", parameters=()), name="feed"),
     path("api/summary.json", views.summary_json, name="summary_json"),
     path("api/reports/<month:month>/summary.json", views.summary_json, name="report_summary_json"),

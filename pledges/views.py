@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_filters.views import FilterView
@@ -22,7 +24,7 @@ from django_tables2 import SingleTableMixin
 
 from . import changes, excel, reading, stats
 from .caching import cached_page
-from .choosing import chosen_report, published_reports
+from .choosing import chosen_report, previous_report, published_reports
 from .filters import SubItemFilter
 from .models import Manifesto, Pledge, Report, SubItem
 from .reading import FootnoteText, Item, Key, item_url, read_report, read_reports
@@ -88,11 +90,16 @@ def footnote_displays(report: Report, footnotes: Sequence[FootnoteText]) -> list
 @dataclass(frozen=True)
 class ShownItem:
     """A sub-item as a page shows it: the item, its footnotes — (display, carried), carried for
-    the one marked on its rating, not for one whose text names it — and its timeline."""
+    the one marked on its rating, not for one whose text names it — its timeline (without the
+    notes the item shows itself), ``new_notes``, its notes added since the previous report, and
+    ``movement``: changes.COMPLETED, FORWARD or BACK when its rating moved since then, else "".
+    """
 
     item: Item
     footnotes: tuple[tuple[FootnoteDisplay, bool], ...]
     timeline: changes.SubItemTimeline | None = None
+    new_notes: frozenset[str] = frozenset()
+    movement: str = ""
 
 
 def shown_items(
@@ -100,21 +107,37 @@ def shown_items(
     items: Sequence[Item],
     footnotes: Sequence[FootnoteText],
     timelines: dict[Key, changes.SubItemTimeline] | None = None,
+    moves: dict[Key, str] | None = None,
 ) -> list[ShownItem]:
+    """``items`` ready to show; ``moves`` (changes.moves) or else ``timelines`` tell how their
+    ratings moved since the previous report."""
     displays = footnote_displays(report, footnotes)
     timelines = timelines or {}
-    return [
-        ShownItem(
-            item,
-            tuple(
-                (display, display.id == item.footnote_id)
-                for display in displays
-                if display.id == item.footnote_id or (item.pledge, item.position) in display.named
-            ),
-            timelines.get(item.key),
+    if moves is None:
+        moves = {
+            key: entry.movement
+            for key, timeline in timelines.items()
+            for entry in timeline.entries
+            if entry.report.pk == report.pk and entry.movement in changes.MOVES
+        }
+    shown = []
+    for item in items:
+        timeline = timelines.get(item.key)
+        shown.append(
+            ShownItem(
+                item,
+                tuple(
+                    (display, display.id == item.footnote_id)
+                    for display in displays
+                    if display.id == item.footnote_id
+                    or (item.pledge, item.position) in display.named
+                ),
+                timeline.beside(item) if timeline else None,
+                timeline.new_notes_in(report) if timeline else frozenset(),
+                moves.get(item.key, ""),
+            )
         )
-        for item in items
-    ]
+    return shown
 
 
 def grouped_by_pledge(shown: list[ShownItem]) -> list[tuple[reading.Pledge, list[ShownItem]]]:
@@ -153,17 +176,24 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cached_page
+@cached_page(depends="previous")  # flags what moved since the previous report
 def chapter(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
     chapter = get_object_or_404(stats.chapters_with_counts(report), number=number)
-    data = read_report(report, chapter=number)
+    # This chapter in this report and the one before it, in the one query either alone takes.
+    previous = previous_report(report, reports)
+    read = [previous, report] if previous else [report]
+    by_report = read_reports(read, Q(pledge__chapter__number=number))
+    data = by_report[report.pk]
+    moves = changes.moves(by_report[previous.pk].by_key, data.by_key) if previous else {}
     context = {
         "report": report,
         "reports": reports,
         "chapter": chapter,
         "breakdown": stats.chapter_breakdown(chapter, report.scale),
-        "pledges": grouped_by_pledge(shown_items(report, data.items, data.footnotes)),
+        "pledges": grouped_by_pledge(
+            shown_items(report, data.items, data.footnotes, moves=moves)
+        ),
     }
     return render(request, "pledges/chapter.html", context)
 
@@ -392,3 +422,40 @@ def changes_json(request: HttpRequest, before: str, after: str) -> HttpResponse:
         return redirect("pledges:changes_json", before=after, after=before)
     _trend, comparison = comparison_or_404(before, after)
     return JsonResponse(comparison.as_dict(), json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+@cached_page(parameters=())
+def follow(request: HttpRequest) -> HttpResponse:
+    """How to follow new reports: the Atom feed's address to paste into a feed reader.
+
+    Absolute from ``SITE_URL``, never from the Host header: the page is cached for everyone.
+    """
+    context = {"feed_url": settings.SITE_URL + reverse("pledges:feed")}
+    return render(request, "pledges/follow.html", context)
+
+
+@require_safe
+def language(request: HttpRequest, code: str) -> HttpResponse:
+    """Remember ``code`` in the language cookie and go back to ``?next=`` (a path on this site).
+
+    A plain link rather than Django's ``set_language`` form: that form needs a CSRF token, and a
+    page that used one is never stored in the page cache. Choosing a language changes nothing
+    but how this browser's own pages are shown, so a GET that does it cannot hurt anyone.
+    """
+    if code not in dict(settings.LANGUAGES):
+        raise Http404
+    target = request.GET.get("next", "")
+    # Only a path on this site: "//evil.example" and "https://…" would send readers elsewhere.
+    safe = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts=None, require_https=request.is_secure()
+    )
+    response = redirect(target if safe else reverse("pledges:overview"))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response

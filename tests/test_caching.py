@@ -181,7 +181,7 @@ def test_editing_one_report_keeps_the_other_reports_own_pages(client, report_202
     assert again.status_code == 304
 
 
-@pytest.mark.parametrize("path", ["/", "/pledges/1/", "/changes/", "/feed/"])
+@pytest.mark.parametrize("path", ["/", "/chapters/1/", "/pledges/1/", "/changes/", "/feed/"])
 def test_pages_comparing_reports_change_when_an_older_report_is_edited(
     client, report_2022, path
 ):

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from pledges import changes
-from pledges.models import ProgressNote, Report
+from pledges.models import Pledge, ProgressNote, Report
 
 from .later_reports import NOTE_17_1, NOTE_28_1
 from .lookups import assessment, codes, text_of
@@ -198,8 +198,14 @@ def test_pledge_page_shows_the_timeline_of_each_sub_item(client, three_reports):
     )
     page_20 = text_of(client.get("/pledges/20/").content.decode())
     assert "項目名が「空き家対策の充実」から「空き家対策のさらなる充実」に変わりました" in page_20
+    # 17① gained a note in 令和5年: flagged 新 in that report's notes, printed once in the
+    # newest report's page, where 令和5年's entry only points up to it.
+    page_17_2023 = text_of(client.get("/pledges/17/?report=2023-03").content.decode())
+    assert f"新 {NOTE_17_1}" in page_17_2023
     page_17 = text_of(client.get("/pledges/17/").content.decode())
-    assert f"新 {NOTE_17_1}" in page_17
+    assert page_17.count(NOTE_17_1) == 1
+    assert f"新 {NOTE_17_1}" not in page_17
+    assert "令和5年3月 C 着手 新しい記述1件(上の取組状況に掲載)" in page_17
 
 
 def test_overview_shows_each_rating_with_its_change_since_the_previous_report(
@@ -256,3 +262,42 @@ def test_changes_page_follows_the_report_parameter(client, three_reports):
     first = "令和4年3月現在の報告は公約集「市長公約(政策宣言)」の最初の報告なので"
     assert first in oldest.content.decode()
 
+
+
+# -- what moved, on / and on chapter pages ------------------------------------------------------
+
+
+def test_overview_says_in_one_line_what_moved_since_the_previous_report(client, three_reports):
+    html = client.get("/").content.decode()
+    comparison = changes.compare_reports(
+        Report.objects.get(as_of__year=2023), three_reports
+    )
+    line = (
+        f"令和5年3月から: 完了 +{len(comparison.completed)}・前進 {len(comparison.forward)}"
+        f"・後退 {len(comparison.back)}"
+    )
+    assert len(comparison.back) > 0
+    assert line in text_of(html)
+    assert f'<a href="/changes/2023-03/2024-03/">{line}</a>' in html
+
+
+def test_the_first_report_has_no_line_of_moves(client, three_reports):
+    page = text_of(client.get("/?report=2022-03").content.decode())
+    assert "完了 +" not in page
+
+
+def test_chapter_page_flags_the_items_that_moved(client, three_reports):
+    # 5① went from 実施中 back to 着手 in 令和5年, and forward again in 令和6年.
+    chapter = Pledge.objects.get(chapter__report=three_reports, number=5).chapter.number
+    html_2023 = client.get(f"/chapters/{chapter}/?report=2023-03").content.decode()
+    item = html_2023[html_2023.index('id="item-5-1"') : html_2023.index('id="item-5-2"')]
+    assert '<strong class="flag-back">後退</strong>' in item
+    html_2024 = client.get(f"/chapters/{chapter}/").content.decode()
+    item = html_2024[html_2024.index('id="item-5-1"') : html_2024.index('id="item-5-2"')]
+    assert '<span class="flag-forward">前進</span>' in item
+    unmoved = html_2024[html_2024.index('id="item-5-2"') :]
+    unmoved = unmoved[: unmoved.index("</article>")]
+    assert "flag-" not in unmoved
+    # The oldest report has nothing to move from.
+    html_2022 = client.get(f"/chapters/{chapter}/?report=2022-03").content.decode()
+    assert "flag-back" not in html_2022 and "flag-forward" not in html_2022

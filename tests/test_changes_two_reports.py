@@ -168,3 +168,47 @@ def test_overview_shows_the_trend_once_there_are_two_reports(client, revised_202
     assert html.count('<svg class="trend-chart"') == 1
     assert '<table class="trend-table">' in html
 
+
+
+# -- the pledge page prints each note once -------------------------------------------------------
+
+
+def notes_of(real_table, pledge: int, position: int) -> tuple[str, ...]:
+    return next(
+        s.notes
+        for p in real_table.pledges
+        if p.number == pledge
+        for s in p.sub_items
+        if s.position == position
+    )
+
+
+def test_an_unchanged_item_prints_its_notes_once_and_says_nothing_changed(
+    client, revised_2023: Report, real_table
+):
+    page = text_of(client.get("/pledges/4/").content.decode())
+    notes = notes_of(real_table, 4, 1)
+    assert notes
+    for note in notes:
+        assert page.count(note) == 1
+    assert "表示中の報告 前回から変更なし 令和4年3月" in page
+    assert f"令和4年3月 C 着手 記述{len(notes)}件(上の取組状況に掲載)" in page
+
+
+def test_a_new_note_is_flagged_above_and_counted_in_its_report(
+    client, revised_2023: Report, real_table
+):
+    page = text_of(client.get("/pledges/17/").content.decode())
+    assert page.count(NOTE_17_1) == 1
+    assert f"新 {NOTE_17_1}" in page
+    assert "新しい記述1件(上の取組状況に掲載) ほか" in page
+    for note in notes_of(real_table, 17, 1):
+        assert page.count(note) == 1
+
+
+def test_an_older_report_lists_the_notes_it_no_longer_has(client, revised_2023: Report):
+    # 2① replaced its first note in 令和5年: on 令和4年's page the replacement is not above,
+    # so 令和5年's entry prints it, flagged 新.
+    page = text_of(client.get("/pledges/2/?report=2022-03").content.decode())
+    assert f"新 {NOTE_2_1}" in page
+    assert page.count(NOTE_2_1) == 1

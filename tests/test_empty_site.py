@@ -24,3 +24,7 @@ def test_changes_page_without_any_report_is_friendly_too(client):
     response = client.get("/changes/")
     assert response.status_code == 200
     assert "公表されている進捗報告はまだありません。" in response.content.decode()
+
+
+def test_follow_page_works_before_anything_is_published(client):
+    assertContains(client.get("/follow/"), "/feed/")

@@ -8,10 +8,11 @@ import re
 
 import pytest
 from django.test import RequestFactory
+from django.utils import timezone
 from django.views.defaults import server_error
 from pytest_django.asserts import assertContains, assertInHTML, assertNotContains
 
-from pledges import loading
+from pledges import editing, loading
 from pledges.models import Assessment, ProgressNote, Report, SubItem
 from pledges.testing import generated_table
 
@@ -235,13 +236,33 @@ def test_first_and_last_pledges_have_no_link_past_the_ends(client, report_2022):
     assertContains(client.get("/pledges/30/"), 'rel="prev"')
 
 
-def test_pledge_page_shows_when_each_item_was_last_updated(client, report_2022):
+def test_pledge_page_shows_the_day_staff_last_changed_an_item(client, report_2022):
     Assessment.objects.filter(
         sub_item__pledge__number=5, sub_item__position=2
-    ).update(updated_at="2022-04-01T09:00:00+09:00")
+    ).update(updated_at="2022-04-01T09:00:00+09:00", revision=1)
     html = client.get("/pledges/5/").content.decode()
     item_5_2 = html[html.index('id="item-5-2"') :]
     assert '最終更新 <time datetime="2022-04-01T09:00:00+09:00">2022年4月1日</time>' in item_5_2
+
+
+def test_data_as_published_was_last_updated_in_its_reports_month_not_on_import(
+    client, report_2022
+):
+    # Imported today, never edited: the city's 令和4年3月 is when it last changed.
+    html = client.get("/pledges/5/").content.decode()
+    item_5_1 = html[html.index('id="item-5-1"') : html.index('id="item-5-2"')]
+    assert '最終更新 <time datetime="2022-03">令和4年3月</time>' in item_5_1
+
+
+def test_a_staff_edit_dates_the_item_from_that_day(client, report_2022):
+    assessment = assessments(report_2022, 5, 1).get()
+    assessment.rating = "A"
+    editing.save_assessment(assessment)
+    html = client.get("/pledges/5/").content.decode()
+    item_5_1 = html[html.index('id="item-5-1"') : html.index('id="item-5-2"')]
+    today = timezone.localdate()
+    assert f"最終更新 <time datetime=\"{today:%Y-%m-%d}T" in item_5_1
+    assert f">{today.year}年{today.month}月{today.day}日</time>" in item_5_1
 
 
 def test_pledge_missing_from_the_chosen_report_is_a_404(client, report_2022):
@@ -512,3 +533,23 @@ def test_pages_answer_head_requests_for_monitors_and_link_checkers(client, repor
     assert response.status_code == 200
     assert response["ETag"]
     assert response.content == b""
+
+
+# --------------------------------------------------------------------------------------------
+# Following updates
+
+
+def test_menu_leads_to_a_page_explaining_the_feed_not_to_raw_xml(client, report_2022):
+    html = client.get("/").content.decode()
+    assert '<a href="/follow/">更新を受け取る</a>' in html
+    assert 'href="/feed/" type="application/atom+xml">' not in html.split("<main")[0]
+    # Browsers and readers still discover the feed itself.
+    assert '<link rel="alternate" type="application/atom+xml" href="/feed/"' in html
+
+
+def test_follow_page_gives_the_absolute_feed_address_from_site_url(client, report_2022, settings):
+    settings.SITE_URL = "https://pledges.example.jp"
+    response = client.get("/follow/", HTTP_HOST="localhost")
+    assertContains(response, 'value="https://pledges.example.jp/feed/" readonly')
+    assertContains(response, "フィードリーダー")
+    assert client.get("/feed/")["Content-Type"].startswith("application/atom+xml")
