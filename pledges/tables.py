@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import django_tables2 as tables
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -17,7 +18,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import search
-from .reading import Item
+from .models import Report
+from .reading import Item, read_reports
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -31,21 +33,26 @@ def _labelled(label: StrOrPromise) -> dict:
 
 
 class SubItemTable(tables.Table):
-    """Rows are ``reading.Item``s of one report, with their notes (the keyword excerpts)."""
+    """The data is a QuerySet of one report's sub-items (their ids are enough): the database
+    sorts and pages it, and ``rendered_rows`` reads the page's rows as ``reading.Item``s with
+    their notes (for the keyword excerpts) in one query."""
 
     chapter = tables.Column(
-        verbose_name=_("章"), order_by=("chapter", "pledge", "position"), attrs=_labelled(_("章")),
+        verbose_name=_("章"), accessor="pledge__chapter__number",
+        order_by=("pledge__chapter__number", "pledge__number", "position"),
+        attrs=_labelled(_("章")),
     )
     pledge = tables.Column(
-        verbose_name=_("公約"), order_by=("pledge", "position"), attrs=_labelled(_("公約")),
+        verbose_name=_("公約"), accessor="pledge__number", order_by=("pledge__number", "position"),
+        attrs=_labelled(_("公約")),
     )
     sub_item = tables.Column(
-        verbose_name=_("項目"), accessor="title", order_by=("title", "pledge"),
+        verbose_name=_("項目"), accessor="title", order_by=("title", "pledge__number"),
         attrs=_labelled(_("項目")),
     )
     rating = tables.Column(
-        verbose_name=_("評価"), empty_values=(), order_by=("rating", "pledge", "position"),
-        attrs=_labelled(_("評価")),
+        verbose_name=_("評価"), accessor="assessment__rating", empty_values=(),
+        order_by=("assessment__rating", "pledge__number", "position"), attrs=_labelled(_("評価")),
     )
 
     # Shown only for a keyword search (``before_render``).
@@ -58,10 +65,10 @@ class SubItemTable(tables.Table):
         template_name = "pledges/includes/items_table.html"
         attrs: ClassVar[dict] = {"class": "items-table"}
         empty_text = _("条件に合う項目はありません。")
-        order_by = "pledge"  # table order, marked on its column as the queryset's was
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, report: Report, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.report = report
         self.keywords: list[str] = []
         self._badges: dict[Level | None, SafeString] = {}
         self._paths: dict[tuple[str, int], str] = {}
@@ -109,6 +116,11 @@ class SubItemTable(tables.Table):
         dictionary and a template loop for each cell) in the table template's tbody; the
         header, sorting and pagination stay django-tables2's.
         """
+        ids = [row.record.pk for row in self.paginated_rows]
+        if not ids:
+            return []
+        data = read_reports([self.report], Q(pk__in=ids), footnotes=False)[self.report.pk]
+        by_id = {item.sub_item_id: item for item in data.items}
         cells = [
             (format_html("<td {}>", column.attrs["td"].as_html()),
              getattr(self, f"render_{column.name}"))
@@ -117,12 +129,12 @@ class SubItemTable(tables.Table):
         return [
             format_html(
                 '<tr id="row-{}-{}" class="{}">{}</tr>',
-                row.record.pledge, row.record.position, "odd" if index % 2 else "even",
+                item.pledge, item.position, "odd" if index % 2 else "even",
                 mark_safe("".join(  # noqa: S308  # format_html output joined
-                    f"{opening}{render(row.record)}</td>" for opening, render in cells
+                    f"{opening}{render(item)}</td>" for opening, render in cells
                 )),
             )
-            for index, row in enumerate(self.paginated_rows)
+            for index, item in enumerate(by_id[id] for id in ids)
         ]
 
     def before_render(self, request) -> None:
