@@ -106,7 +106,7 @@ class SubItemTable(tables.Table):
         level = record.level
         if level not in self._badges:
             html = render_to_string("pledges/includes/rating_badge.html", {"level": level})
-            self._badges[level] = mark_safe(html.strip())  # noqa: S308  # a rendered template
+            self._badges[level] = mark_safe(html.strip())  # a rendered template, trimmed
         return self._badges[level]
 
     def rendered_rows(self) -> list[SafeString]:
@@ -130,9 +130,9 @@ class SubItemTable(tables.Table):
             format_html(
                 '<tr id="row-{}-{}" class="{}">{}</tr>',
                 item.pledge, item.position, "odd" if index % 2 else "even",
-                mark_safe("".join(  # noqa: S308  # format_html output joined
-                    f"{opening}{render(item)}</td>" for opening, render in cells
-                )),
+                format_html_join(
+                    "", "{}{}</td>", ((opening, render(item)) for opening, render in cells)
+                ),
             )
             for index, item in enumerate(by_id[id] for id in ids)
         ]
