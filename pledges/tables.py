@@ -27,6 +27,20 @@ if TYPE_CHECKING:
     from .ratings import Level
 
 
+class Badges:
+    """Rating badges for a page that shows a few levels many times: the include
+    (``rating_badge.html``, the one place of its markup) rendered once per level, then reused."""
+
+    def __init__(self) -> None:
+        self._html: dict[Level | None, SafeString] = {}
+
+    def __call__(self, level: Level | None) -> SafeString:
+        if level not in self._html:
+            html = render_to_string("pledges/includes/rating_badge.html", {"level": level})
+            self._html[level] = mark_safe(html.strip())  # a rendered template, trimmed
+        return self._html[level]
+
+
 def _labelled(label: StrOrPromise) -> dict:
     # data-label lets the phone layout print the column name beside each stacked cell.
     return {"td": {"data-label": label}}
@@ -70,7 +84,7 @@ class SubItemTable(tables.Table):
         super().__init__(*args, **kwargs)
         self.report = report
         self.keywords: list[str] = []
-        self._badges: dict[Level | None, SafeString] = {}
+        self._badge = Badges()
         self._paths: dict[tuple[str, int], str] = {}
 
     def _path(self, name: str, number: int) -> str:
@@ -101,13 +115,7 @@ class SubItemTable(tables.Table):
         )
 
     def render_rating(self, record: Item) -> SafeString:
-        # The badge's markup stays in its include (shared with the other pages); a page of
-        # 100 rows renders it once per level.
-        level = record.level
-        if level not in self._badges:
-            html = render_to_string("pledges/includes/rating_badge.html", {"level": level})
-            self._badges[level] = mark_safe(html.strip())  # a rendered template, trimmed
-        return self._badges[level]
+        return self._badge(record.level)
 
     def rendered_rows(self) -> list[SafeString]:
         """The page's rows as HTML, each cell from its ``render_<column>`` method.
