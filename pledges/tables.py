@@ -41,6 +41,9 @@ class Badges:
         return self._html[level]
 
 
+Cell = tuple[str, tuple[object, ...]]
+
+
 def _labelled(label: StrOrPromise) -> dict:
     # data-label lets the phone layout print the column name beside each stacked cell.
     return {"td": {"data-label": label}}
@@ -94,56 +97,61 @@ class SubItemTable(tables.Table):
             self._paths[key] = reverse(name, args=[number])
         return self._paths[key]
 
-    def render_chapter(self, record: Item) -> SafeString:
-        return format_html(
-            '<a href="{}?report={}">{}</a>',
-            self._path("pledges:chapter", record.chapter), record.month, record.chapter_label,
+    # Each ``cell_<column>``: a ``format_html`` fragment and its arguments for one row.
+
+    def cell_chapter(self, item: Item) -> Cell:
+        return '<a href="{}?report={}">{}</a>', (
+            self._path("pledges:chapter", item.chapter), item.month, item.chapter_label,
         )
 
-    def render_pledge(self, record: Item) -> SafeString:
-        return format_html(
-            '<a href="{}?report={}">{} {}</a>',
-            self._path("pledges:pledge", record.pledge), record.month, record.pledge,
-            record.pledge_title,
+    def cell_pledge(self, item: Item) -> Cell:
+        return '<a href="{}?report={}">{} {}</a>', (
+            self._path("pledges:pledge", item.pledge), item.month, item.pledge, item.pledge_title,
         )
 
-    def render_sub_item(self, record: Item) -> SafeString:
-        return format_html(
-            '<a href="{}?report={}#{}">{}</a>',
-            self._path("pledges:pledge", record.pledge), record.month, record.anchor,
-            record.item_label,
+    def cell_sub_item(self, item: Item) -> Cell:
+        return '<a href="{}?report={}#{}">{}</a>', (
+            self._path("pledges:pledge", item.pledge), item.month, item.anchor, item.item_label,
         )
 
-    def render_rating(self, record: Item) -> SafeString:
-        return self._badge(record.level)
+    def cell_rating(self, item: Item) -> Cell:
+        return "{}", (self._badge(item.level),)
+
+    def cell_match(self, item: Item) -> Cell:
+        return "{}", (format_html_join(
+            "", '<p class="match"><span class="match__field">{}</span> {}</p>',
+            matched_texts(item, self.keywords),
+        ),)
 
     def rendered_rows(self) -> list[SafeString]:
-        """The page's rows as HTML, each cell from its ``render_<column>`` method.
+        """The page's rows as HTML, one ``format_html`` a row from the ``cell_<column>``s.
 
         Replaces django-tables2's per-cell machinery (a signature inspection, an attribute
         dictionary and a template loop for each cell) in the table template's tbody; the
-        header, sorting and pagination stay django-tables2's.
+        header, sorting and pagination stay django-tables2's. The page's sub-items are read as
+        ``reading.Item``s in one query.
         """
         ids = [row.record.pk for row in self.paginated_rows]
         if not ids:
             return []
         data = read_reports([self.report], Q(pk__in=ids), footnotes=False)[self.report.pk]
         by_id = {item.sub_item_id: item for item in data.items}
-        cells = [
-            (format_html("<td {}>", column.attrs["td"].as_html()),
-             getattr(self, f"render_{column.name}"))
+        columns = [
+            # The attributes are HTML already; braces doubled for str.format.
+            (column.attrs["td"].as_html().replace("{", "{{").replace("}", "}}"),
+             getattr(self, f"cell_{column.name}"))
             for column in self.columns
         ]
-        return [
-            format_html(
-                '<tr id="row-{}-{}" class="{}">{}</tr>',
+        rows = []
+        for index, item in enumerate(by_id[id] for id in ids):
+            cells = [(attrs, *cell(item)) for attrs, cell in columns]
+            row = "".join(f"<td {attrs}>{fragment}</td>" for attrs, fragment, _args in cells)
+            rows.append(format_html(
+                f'<tr id="row-{{}}-{{}}" class="{{}}">{row}</tr>',
                 item.pledge, item.position, "odd" if index % 2 else "even",
-                format_html_join(
-                    "", "{}{}</td>", ((opening, render(item)) for opening, render in cells)
-                ),
-            )
-            for index, item in enumerate(by_id[id] for id in ids)
-        ]
+                *(arg for _attrs, _fragment, args in cells for arg in args),
+            ))
+        return rows
 
     def before_render(self, request) -> None:
         self.keywords = search.keywords(request.GET.get("q", ""))
@@ -151,12 +159,6 @@ class SubItemTable(tables.Table):
             self.columns.show("match")
         else:
             self.columns.hide("match")
-
-    def render_match(self, record: Item) -> SafeString:
-        return format_html_join(
-            "", '<p class="match"><span class="match__field">{}</span> {}</p>',
-            matched_texts(record, self.keywords),
-        )
 
 
 MAX_MATCHES_SHOWN = 3
