@@ -64,10 +64,13 @@ def change_items(changes: Iterable[ItemChange]) -> SafeString:
     of thousands of sub-items lists thousands of them.
     """
     badge = Badges()
-    return format_html_join("", "{}", ((_change_item(change, badge),) for change in changes))
+    paths: dict[int, str] = {}
+    return format_html_join(
+        "", "{}", ((_change_item(change, badge, paths),) for change in changes)
+    )
 
 
-def _change_item(change: ItemChange, badge: Badges) -> SafeString:
+def _change_item(change: ItemChange, badge: Badges, paths: dict[int, str]) -> SafeString:
     before, after, current = change.before, change.after, change.current
     if before and after:
         ratings = badge(before.level)
@@ -95,9 +98,13 @@ def _change_item(change: ItemChange, badge: Badges) -> SafeString:
         ))
         if change.new_notes and before else ""
     )
+    # ``current.url`` with one reverse() per pledge instead of one per change.
+    if current.pledge not in paths:
+        paths[current.pledge] = reverse("pledges:pledge", args=[current.pledge])
+    url = f"{paths[current.pledge]}?report={current.month}#{current.anchor}"
     return format_html(
         '<li class="change change-{}"><a href="{}"><span class="item-code">{}</span> {}</a>'
         ' <span class="change-ratings">{}</span>{}{}</li>\n',
-        change.kind, current.url, current.code, current.title, ratings, title_changed,
+        change.kind, url, current.code, current.title, ratings, title_changed,
         new_notes,
     )
