@@ -10,20 +10,31 @@ it shows and from the list of published reports (the month selector), so:
 - correctness does not depend on the cache being shared: a per-process cache is only colder;
 - a browser sending ``If-None-Match`` gets a 304 after one small query.
 
+With a cache that all processes share (database, Redis) a hit does not read the reports at all:
+the cache holds a *generation*, a token replaced after every committed write
+(``pages_changed``), and a page's entry and ETag are valid for one generation. The generation
+and the page are fetched in one ``get_many`` — one query with the database cache, none with
+Redis — and a 304 needs only the generation. A per-process cache (locmem) cannot see another
+process's writes, so there the pages keep being stamped with the versions read from the
+database (one query).
+
 Every write goes through ``pledges.editing``, which bumps the version of each report it changed
-(``editing._changed``, the only place that does); this module only reads the versions.
+and, once committed, the generation (``editing._changed``, the only place that does both).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Literal, TypeVar, cast, overload
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
@@ -37,20 +48,20 @@ from .models import Report
 # Pages
 
 Depends = Literal["report", "previous", "all"]
-# What the page cache holds for a page: status, headers, body.
-CachedPage = tuple[int, list[tuple[str, str]], bytes]
+# What the page cache holds for a page: the stamp it is valid for, status, headers, body.
+CachedPage = tuple[str, int, list[tuple[str, str]], bytes]
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 logger = logging.getLogger(__name__)
 
 
-def _cache_get(key: str) -> CachedPage | None:
+def _cache_get_many(keys: list[str]) -> dict:
     # A cache outage (table missing, server down) must cost speed, never the page itself.
     try:
-        return cache.get(key)
+        return cache.get_many(keys)
     except Exception:
         logger.warning("page cache unavailable for get", exc_info=True)
-        return None
+        return {}
 
 
 def _cache_set(key: str, value: CachedPage) -> None:
@@ -58,6 +69,43 @@ def _cache_set(key: str, value: CachedPage) -> None:
         cache.set(key, value, settings.PAGE_CACHE_SECONDS)
     except Exception:
         logger.warning("page cache unavailable for set", exc_info=True)
+
+
+GENERATION_KEY = "pages:generation"
+
+
+def shares_generation() -> bool:
+    """Whether the cache is one all processes see, so a generation replaced by any of them
+    reaches every other (not a per-process locmem, nor the dummy cache)."""
+    try:
+        return not isinstance(caches["default"], (LocMemCache, DummyCache))
+    except Exception:  # a backend that cannot even be set up: the pages render uncached
+        logger.warning("page cache unavailable", exc_info=True)
+        return False
+
+
+def pages_changed() -> None:
+    """Start a new generation: every page cached before it is obsolete.
+
+    ``editing._changed`` runs this once its transaction has committed, so a request that read
+    the data before the commit can only have stored it under the old generation.
+    """
+    try:
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    except Exception:
+        # The pages cached before this write may be served until they expire.
+        logger.error("page cache generation not replaced after a write", exc_info=True)
+
+
+def _generation() -> str | None:
+    """The current generation, starting one when the cache has none (first request, or
+    evicted); None when the cache does not answer."""
+    try:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)  # loses to a concurrent one: fine
+        return cache.get(GENERATION_KEY)
+    except Exception:
+        logger.warning("page cache unavailable for the generation", exc_info=True)
+        return None
 
 
 def only_known_parameters(request: HttpRequest, names: Iterable[str]) -> None:
@@ -138,8 +186,9 @@ def cached_page(
 
     Usable as ``@cached_page`` or ``@cached_page(depends="all")``. ``parameters`` are the query
     parameters the view reads (``?report=`` by default; ``()`` for views that show the newest
-    report whatever is asked): the view sees only those, so the key — the page's signature,
-    the language, the path and those parameters — holds nothing else a request sends. The Host
+    report whatever is asked): the view sees only those, so the key — the language, the path
+    and those parameters — holds nothing else a request sends; the entry and the ETag are valid
+    for one stamp (the generation, or the page's signature). The Host
     header is not in it: nothing cached may depend on it (absolute links come from
     ``SITE_URL``). Signed-in users bypass the cache both ways, so nothing staff-only is ever
     stored or served from it. Unknown months go straight to the view, which answers 404.
@@ -154,21 +203,25 @@ def cached_page(
         only_known_parameters(request, parameters)
         if is_signed_in(request):
             return view(request, *args, **kwargs)
-        signature = page_signature(
-            published_reports(request), month_asked(request, kwargs), depends
-        )
-        if signature is None:
-            return view(request, *args, **kwargs)
-        digest = hashlib.sha256(
-            f"{signature}\n{get_language()}\n{request.get_full_path()}".encode()
+        key = "page:" + hashlib.sha256(
+            f"{get_language()}\n{request.get_full_path()}".encode()
         ).hexdigest()
-        etag = quote_etag(digest[:32])
+        if shares_generation():
+            found = _cache_get_many([GENERATION_KEY, key])
+            stamp = found.get(GENERATION_KEY) or _generation()
+        else:
+            found = _cache_get_many([key])
+            stamp = page_signature(
+                published_reports(request), month_asked(request, kwargs), depends
+            )
+        if stamp is None:  # an unknown month (the view answers 404), or no cache
+            return view(request, *args, **kwargs)
+        etag = quote_etag(hashlib.sha256(f"{stamp}\n{key}".encode()).hexdigest()[:32])
         if etag in parse_etags(request.headers.get("If-None-Match", "")):
             return _revalidatable(HttpResponseNotModified(), etag)
-        key = f"page:{digest}"
-        stored = _cache_get(key)
-        if stored is not None:
-            status, headers, content = stored
+        stored = found.get(key)
+        if stored is not None and stored[0] == stamp:
+            _stamp, status, headers, content = stored
             response: HttpResponseBase = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
@@ -180,7 +233,7 @@ def cached_page(
         personal = bool(response.cookies) or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         if response.status_code == 200 and isinstance(response, HttpResponse) and not personal:
             headers = [(name, value) for name, value in response.items()]
-            _cache_set(key, (200, headers, response.content))
+            _cache_set(key, (stamp, 200, headers, response.content))
             return _revalidatable(response, etag)
         return response
 

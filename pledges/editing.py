@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import report_tree, table_format
+from . import caching, report_tree, table_format
 from .models import (
     Assessment,
     Chapter,
@@ -520,7 +520,9 @@ def delete_report(report: Report, *, user=None, reason: str = "delete") -> None:
     with transaction.atomic():
         report_tree.delete(report, user=user, reason=history_reason(reason),
                            when=timezone.now())
-        # Its pages go with it: the list of published reports, in every page's key, changes.
+        # Its pages go with it: the list of published reports, in every page's key, changes;
+        # and the cache generation with it (its row is gone, the version bump is a no-op).
+        _changed(report.pk)
 
 
 # --------------------------------------------------------------------------------------------
@@ -538,7 +540,8 @@ def save_manifesto(manifesto: Manifesto, *, user=None) -> None:
 
 def _changed(*report_ids: int) -> None:
     """Bump the ``content_version`` of these reports (one UPDATE), inside the writing
-    transaction: every public page showing them gets a new cache key.
+    transaction: every public page showing them gets a new cache key; and, once the
+    transaction has committed, start a new page cache generation (``caching.pages_changed``).
 
     F() makes concurrent bumps add up instead of overwriting each other; ``updated_at`` moves
     too, as the feed and the admin say when a report last changed.
@@ -548,6 +551,7 @@ def _changed(*report_ids: int) -> None:
         Report.objects.filter(pk__in=ids).update(
             content_version=F("content_version") + 1, updated_at=timezone.now()
         )
+        transaction.on_commit(caching.pages_changed)
 
 
 def history_reason(text: str) -> str:

@@ -1,4 +1,10 @@
-"""The /items/ table: one row per sub-item, sortable by chapter, pledge, sub-item and rating."""
+"""The /items/ table: one row per sub-item, sortable by chapter, pledge, sub-item and rating.
+
+django-tables2 keeps the header, sorting and pagination (in the database, on the sub-items'
+ids); the rows shown are ``reading.Item``s (the read model every page uses), each row one
+``format_html`` of its ``cell_<column>``s instead of a template per cell (about 1 ms a row), the
+rating badge rendered from its include once per level.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,37 @@ from typing import TYPE_CHECKING, ClassVar
 
 import django_tables2 as tables
 from django.db.models import Q
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import search
-from .models import SubItem
+from .models import Report
 from .reading import Item, read_reports
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-RATING_BADGE = '{% include "pledges/includes/rating_badge.html" with level=record.level %}'
+    from .ratings import Level
+
+
+class Badges:
+    """Rating badges for a page that shows a few levels many times: the include
+    (``rating_badge.html``, the one place of its markup) rendered once per level, then reused."""
+
+    def __init__(self) -> None:
+        self._html: dict[Level | None, SafeString] = {}
+
+    def __call__(self, level: Level | None) -> SafeString:
+        if level not in self._html:
+            html = render_to_string("pledges/includes/rating_badge.html", {"level": level})
+            self._html[level] = mark_safe(html.strip())  # a rendered template, trimmed
+        return self._html[level]
+
+
+Cell = tuple[str, tuple[object, ...]]
 
 
 def _labelled(label: StrOrPromise) -> dict:
@@ -26,24 +51,25 @@ def _labelled(label: StrOrPromise) -> dict:
 
 
 class SubItemTable(tables.Table):
-    """Expects ``pledge__chapter__report`` and ``assessment`` selected (no per-row query)."""
+    """The data is a QuerySet of one report's sub-items (their ids are enough): the database
+    sorts and pages it, and ``rendered_rows`` reads the page's rows as ``reading.Item``s with
+    their notes (for the keyword excerpts) in one query."""
 
     chapter = tables.Column(
         verbose_name=_("章"), accessor="pledge__chapter__number",
         order_by=("pledge__chapter__number", "pledge__number", "position"),
-        attrs=_labelled(_("章")), linkify=lambda record: record.pledge.chapter.get_absolute_url(),
+        attrs=_labelled(_("章")),
     )
     pledge = tables.Column(
-        verbose_name=_("公約"), accessor="pledge__number",
-        order_by=("pledge__number", "position"), attrs=_labelled(_("公約")),
-        linkify=lambda record: record.pledge.get_absolute_url(),
+        verbose_name=_("公約"), accessor="pledge__number", order_by=("pledge__number", "position"),
+        attrs=_labelled(_("公約")),
     )
     sub_item = tables.Column(
         verbose_name=_("項目"), accessor="title", order_by=("title", "pledge__number"),
-        attrs=_labelled(_("項目")), linkify=lambda record: record.get_absolute_url(),
+        attrs=_labelled(_("項目")),
     )
-    rating = tables.TemplateColumn(
-        RATING_BADGE, verbose_name=_("評価"), accessor="assessment__rating",
+    rating = tables.Column(
+        verbose_name=_("評価"), accessor="assessment__rating",
         order_by=("assessment__rating", "pledge__number", "position"), attrs=_labelled(_("評価")),
     )
 
@@ -57,43 +83,83 @@ class SubItemTable(tables.Table):
         template_name = "pledges/includes/items_table.html"
         attrs: ClassVar[dict] = {"class": "items-table"}
         empty_text = _("条件に合う項目はありません。")
-        row_attrs: ClassVar[dict] = {
-            "id": lambda record: f"row-{record.pledge.number}-{record.position}"
-        }
 
-    def render_chapter(self, record: SubItem) -> str:
-        chapter = record.pledge.chapter
-        return f"第{chapter.number}章 {chapter.title}"
+    def __init__(self, *args: object, report: Report, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.report = report
+        self.keywords: list[str] = []
+        self._badge = Badges()
+        self._paths: dict[tuple[str, int], str] = {}
 
-    def render_pledge(self, record: SubItem) -> str:
-        return f"{record.pledge.number} {record.pledge.title}"
+    def _path(self, name: str, number: int) -> str:
+        # One reverse() per chapter or pledge on the page, not one per cell.
+        key = (name, number)
+        if key not in self._paths:
+            self._paths[key] = reverse(name, args=[number])
+        return self._paths[key]
 
-    def render_sub_item(self, record: SubItem) -> str:
-        return f"{record.marker}{record.title}"
+    # Each ``cell_<column>``: a ``format_html`` fragment and its arguments for one row.
+
+    def cell_chapter(self, item: Item) -> Cell:
+        return '<a href="{}?report={}">{}</a>', (
+            self._path("pledges:chapter", item.chapter), item.month, item.chapter_label,
+        )
+
+    def cell_pledge(self, item: Item) -> Cell:
+        return '<a href="{}?report={}">{} {}</a>', (
+            self._path("pledges:pledge", item.pledge), item.month, item.pledge, item.pledge_title,
+        )
+
+    def cell_sub_item(self, item: Item) -> Cell:
+        return '<a href="{}?report={}#{}">{}</a>', (
+            self._path("pledges:pledge", item.pledge), item.month, item.anchor, item.item_label,
+        )
+
+    def cell_rating(self, item: Item) -> Cell:
+        return "{}", (self._badge(item.level),)
+
+    def cell_match(self, item: Item) -> Cell:
+        return "{}", (format_html_join(
+            "", '<p class="match"><span class="match__field">{}</span> {}</p>',
+            matched_texts(item, self.keywords),
+        ),)
+
+    def rendered_rows(self) -> list[SafeString]:
+        """The page's rows as HTML, one ``format_html`` a row from the ``cell_<column>``s.
+
+        Replaces django-tables2's per-cell machinery (a signature inspection, an attribute
+        dictionary and a template loop for each cell) in the table template's tbody; the
+        header, sorting and pagination stay django-tables2's. The page's sub-items are read as
+        ``reading.Item``s in one query.
+        """
+        ids = [row.record.pk for row in self.paginated_rows]
+        if not ids:
+            return []
+        data = read_reports([self.report], Q(pk__in=ids), footnotes=False)[self.report.pk]
+        by_id = {item.sub_item_id: item for item in data.items}
+        columns = [
+            # The attributes are HTML already; braces doubled for str.format.
+            (column.attrs["td"].as_html().replace("{", "{{").replace("}", "}}"),
+             getattr(self, f"cell_{column.name}"))
+            for column in self.columns
+        ]
+        rows = []
+        for index, item in enumerate(by_id[id] for id in ids):
+            cells = [(attrs, *cell(item)) for attrs, cell in columns]
+            row = "".join(f"<td {attrs}>{fragment}</td>" for attrs, fragment, _args in cells)
+            rows.append(format_html(
+                f'<tr id="row-{{}}-{{}}" class="{{}}">{row}</tr>',
+                item.pledge, item.position, "odd" if index % 2 else "even",
+                *(arg for _attrs, _fragment, args in cells for arg in args),
+            ))
+        return rows
 
     def before_render(self, request) -> None:
         self.keywords = search.keywords(request.GET.get("q", ""))
-        if not self.keywords:
+        if self.keywords:
+            self.columns.show("match")
+        else:
             self.columns.hide("match")
-            return
-        self.columns.show("match")
-        page = getattr(self, "page", None)
-        records = [row.record for row in (page.object_list if page else self.rows)]
-        if not records:
-            self.shown = {}
-            return
-        report = records[0].pledge.chapter.report
-        # The page's sub-items with their notes: one query, whatever the page's size.
-        data = read_reports([report], Q(pk__in=[record.pk for record in records]),
-                            footnotes=False)[report.pk]
-        self.shown = {item.sub_item_id: item for item in data.items}
-
-    def render_match(self, record: SubItem) -> SafeString:
-        item = self.shown.get(record.pk)
-        return format_html_join(
-            "", '<p class="match"><span class="match__field">{}</span> {}</p>',
-            matched_texts(item, self.keywords) if item else (),
-        )
 
 
 MAX_MATCHES_SHOWN = 3

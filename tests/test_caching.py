@@ -400,3 +400,93 @@ def test_a_signed_in_editor_is_never_served_a_cached_page(
     response = client.get("/chapters/1/")
     assert response.status_code == 200
     assert "ETag" not in response
+
+
+# --------------------------------------------------------------------------------------------
+# A cache all processes share (database, Redis): hits stamped by the generation, no report query
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """The production default: the database cache (its table inside the test's transaction)."""
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "pledges_test_cache",
+        }
+    }
+    call_command("createcachetable", verbosity=0)
+    assert caching.shares_generation()
+
+
+@pytest.mark.parametrize("path", ["/", "/items/", "/api/summary.json"])
+def test_a_shared_cache_serves_a_hit_with_one_query_and_the_same_bytes(
+    client, report_2022, shared_cache, path, django_assert_num_queries
+):
+    first = client.get(path)
+    # One query: the generation and the page together (get_many), no read of the reports.
+    with django_assert_num_queries(1):
+        second = client.get(path)
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second["ETag"] == first["ETag"]
+    with django_assert_num_queries(1):
+        assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_a_shared_cache_shows_a_write_on_the_next_request(
+    client, report_2022, shared_cache, django_capture_on_commit_callbacks
+):
+    before = client.get("/api/summary.json")
+    assert counts(summary(client))["D"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        editing.set_rating(
+            Assessment.objects.filter(sub_item__pledge__chapter__report=report_2022), "D"
+        )
+    assert counts(summary(client))["D"] == 60
+    again = client.get("/api/summary.json", HTTP_IF_NONE_MATCH=before["ETag"])
+    assert again.status_code == 200
+
+
+def test_a_shared_cache_moves_to_a_new_generation_only_once_a_write_commits(
+    report_2022, shared_cache, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    first = caching._generation()
+    with django_capture_on_commit_callbacks() as callbacks:
+        editing.set_rating(Assessment.objects.filter(pk=assessment(report_2022, 3, 1).pk), "A")
+    assert cache.get(caching.GENERATION_KEY) == first  # not before the commit
+    assert callbacks == [caching.pages_changed]
+    callbacks[0]()
+    assert cache.get(caching.GENERATION_KEY) not in (None, first)
+
+
+def test_a_shared_cache_forgets_a_deleted_report_on_the_next_request(
+    client, report_2022, shared_cache, django_capture_on_commit_callbacks
+):
+    newer = other_report()
+    assert summary(client)["report"] == "2023-03"
+    with django_capture_on_commit_callbacks(execute=True):
+        editing.delete_report(newer)
+    assert summary(client)["report"] == "2022-03"
+
+
+def test_a_shared_cache_that_lost_its_generation_renders_afresh(
+    client, report_2022, shared_cache
+):
+    from django.core.cache import cache
+
+    first = client.get("/")
+    cache.delete(caching.GENERATION_KEY)  # evicted (the database cache culls)
+    again = client.get("/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+    assert again.content == first.content
+
+
+def test_a_per_process_cache_keeps_stamping_pages_with_the_report_versions(report_2022):
+    """locmem cannot see another process's writes: a hit reads the versions (one query)."""
+    assert not caching.shares_generation()

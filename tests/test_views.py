@@ -311,6 +311,31 @@ def test_items_lists_every_sub_item_in_order(client, report_2022):
     assert rows[-1] == "30-2"
 
 
+def test_items_row_links_its_chapter_pledge_and_sub_item_and_shows_its_badge(client, report_2022):
+    response = client.get("/items/", {"rating": "C"})
+    assertInHTML(
+        '<tr id="row-3-1" class="even">'
+        '<td data-label="章"><a href="/chapters/1/?report=2022-03">第1章 {}</a></td>'
+        '<td data-label="公約"><a href="/pledges/3/?report=2022-03">3 {}</a></td>'
+        '<td data-label="項目"><a href="/pledges/3/?report=2022-03#item-3-1">①{}</a></td>'
+        '<td data-label="評価"><span class="badge tone-3"><span class="badge__code">C</span>'
+        ' <span class="badge__label">着手</span></span></td></tr>'.format(
+            *SubItem.objects.filter(pledge__chapter__report=report_2022, pledge__number=3,
+                                    position=1)
+            .values_list("pledge__chapter__title", "pledge__title", "title").get()
+        ),
+        response.content.decode(),
+    )
+
+
+def test_items_at_two_thousand_shows_a_page_of_a_hundred_and_pages_on(client, report_2022):
+    loading.load_table(generated_table(sub_items=2000), same_manifesto=True)
+    first = item_rows(client.get("/items/"))
+    assert len(first) == 100 and first[0] == "1-1"
+    last = item_rows(client.get("/items/", {"page": "20", "sort": "-pledge"}))
+    assert len(last) == 100 and last[-1] == "1-1"
+
+
 def test_items_filter_by_rating(client, report_2022):
     response = client.get("/items/", {"rating": "C"})
     rows = item_rows(response)

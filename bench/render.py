@@ -1,0 +1,105 @@
+"""Uncached render time of the public pages as a ratio to ``/items.csv`` of the same report.
+
+    python bench/render.py [--repeat 15]
+
+One process, Django's test Client, ``DEBUG`` off and ``CACHE_URL=dummy://`` (every request
+renders), on a throw-away SQLite file: the real 2022 table plus the 2023 report built from it
+(``tests/later_reports.py``), measured with ``?report=2023-03`` (60 sub-items); then a generated
+report of 2,000 sub-items joins the same manifesto as the newest, measured without ``?report=``.
+Each page is requested ``--repeat`` times after one warm-up; the fastest is shown (the box is
+shared: the minimum is the least disturbed by other jobs), and its ratio to ``/items.csv`` at
+that size. The goal (issue "Fast without the cache"): every
+page ≤ 1.0, ``/items/`` ≤ 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ("/", "/chapters/1/", "/pledges/2/", "/changes/", "/items/", "/items/?rating=C")
+BASELINE = "/items.csv"
+
+
+def fastest_ms(client, path: str, repeat: int) -> float:
+    response = client.get(path)
+    if response.status_code != 200:
+        raise SystemExit(f"{path}: HTTP {response.status_code}")
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(path)
+        if response.status_code == 200 and hasattr(response, "content"):
+            response.content  # noqa: B018  # a streaming or lazy body is part of the cost
+        times.append(time.perf_counter() - start)
+    return min(times) * 1000
+
+
+def with_report(path: str, month: str | None) -> str:
+    if month is None:
+        return path
+    return f"{path}{'&' if '?' in path else '?'}report={month}"
+
+
+def measure(client, month: str | None, repeat: int) -> dict[str, float]:
+    return {
+        path: fastest_ms(client, with_report(path, month), repeat)
+        for path in (BASELINE, *PAGES)
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15, help="timed requests per page (15)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pledges-render-") as directory:
+        os.environ.update(
+            DJANGO_SETTINGS_MODULE="pledgetracker.settings",
+            DATABASE_URL=f"sqlite:///{directory}/bench.sqlite3",
+            CACHE_URL="dummy://",
+            DEBUG="false",
+        )
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.test import Client
+        from django.test.utils import override_settings
+
+        from pledges import loading, table_format
+        from pledges.testing import generated_table
+        from tests.later_reports import table_2023
+
+        call_command("migrate", interactive=False, verbosity=0)
+        real = (ROOT / "fixtures" / "iruma-pledge-progress-2022-03.txt").read_bytes()
+        loading.load_file(real)
+        loading.load_table(table_2023(table_format.parse_bytes(real)))
+        client = Client()
+        results = {}
+        # No setup_test_environment(): its instrumented template rendering would be measured
+        # too. DEBUG off as in production; "testserver" is the Client's host.
+        with override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver"]):
+            results["60"] = measure(client, "2023-03", args.repeat)
+            loading.load_table(generated_table(sub_items=2000), same_manifesto=True)
+            results["2,000"] = measure(client, None, args.repeat)
+
+    print(f"\nfastest of {args.repeat} uncached requests (DEBUG off, dummy cache, SQLite); "
+          f"ratio = page / {BASELINE}; goal ≤ 1.0, /items/ ≤ 1.5")
+    sizes = list(results)
+    print(f"{'page':<20}" + "".join(f"{f'{s}: ms':>12}{f'{s}: ×csv':>12}" for s in sizes))
+    for path in (BASELINE, *PAGES):
+        row = f"{path:<20}"
+        for size in sizes:
+            ms = results[size][path]
+            row += f"{ms:12.1f}{ms / results[size][BASELINE]:12.2f}"
+        print(row)
+
+
+if __name__ == "__main__":
+    main()
