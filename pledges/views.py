@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -251,6 +252,15 @@ def item_queryset(report: Report) -> QuerySet[SubItem]:
 ITEM_LIST_PARAMETERS = ("report", "chapter", "rating", "q", "sort", "page")
 
 
+SORT_CHOICES = (
+    ("", gettext_lazy("公約の順")),
+    ("chapter", gettext_lazy("章の順")),
+    ("sub_item", gettext_lazy("項目名の順")),
+    ("rating", gettext_lazy("評価の順")),
+    ("-rating", gettext_lazy("評価の逆順")),
+)
+
+
 class ItemListView(SingleTableMixin, FilterView):
     """/items/: every sub-item of the report, sortable, filtered by ?chapter= ?rating= ?q=."""
 
@@ -294,6 +304,10 @@ class ItemListView(SingleTableMixin, FilterView):
                 for name in ("chapter", "rating", "q")
                 for value in self.request.GET.getlist(name)
             ],
+            # The same orders as the column headers, as a field of the form: on a phone the
+            # table's header is not shown, and this is how the rows are sorted there.
+            sort_choices=SORT_CHOICES,
+            sort=self.request.GET.get("sort", ""),
         )
         return context
 

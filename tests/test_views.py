@@ -578,3 +578,12 @@ def test_follow_page_gives_the_absolute_feed_address_from_site_url(client, repor
     assertContains(response, 'value="https://pledges.example.jp/feed/" readonly')
     assertContains(response, "フィードリーダー")
     assert client.get("/feed/")["Content-Type"].startswith("application/atom+xml")
+
+
+def test_items_can_be_sorted_from_the_form_as_on_a_phone(client, report_2022):
+    page = client.get("/items/", {"sort": "-rating"}).content.decode()
+    assert '<label for="id_sort">並べ替え</label>' in page
+    assert '<option value="-rating" selected>評価の逆順</option>' in page
+    descending = item_rows(client.get("/items/", {"sort": "-rating"}))
+    assert descending == item_rows(client.get("/items/", {"sort": "rating"}))[::-1]
+    assert descending[0] == "28-2"  # the last C (the least advanced rating of 2022) by pledge
