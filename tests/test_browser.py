@@ -83,7 +83,7 @@ def test_citizen_filters_the_items_to_rating_c_and_sees_24_rows(site, page: Page
 
     page.get_by_label("評価", exact=True).select_option("C")
     page.get_by_role("button", name="絞り込む").click()
-    expect(page).to_have_url(site + "/items/?report=2022-03&chapter=&rating=C&q=")
+    expect(page).to_have_url(site + "/items/?report=2022-03&chapter=&rating=C&q=&sort=")
     expect(page.locator("table.items-table tbody tr")).to_have_count(24)
     expect(page.locator(".result-count")).to_have_text("24件の項目")
     expect(page.locator("table.items-table tbody .badge__code")).to_have_text(["C"] * 24)
