@@ -68,9 +68,13 @@ def command_report(month: str | None) -> Report:
     if report is not None:
         return report
     if month is None:
-        raise CommandError("there is no published report yet; name one with --report YYYY-MM")
-    known = ", ".join(r.month for r in Report.objects.order_by("as_of"))
-    raise CommandError(f"no report for {month!r} (expected YYYY-MM; reports: {known or 'none'})")
+        raise CommandError(
+            "公開中の報告がまだありません。--report YYYY-MM で報告を指定してください。"
+        )
+    known = "、".join(r.month for r in Report.objects.order_by("as_of"))
+    raise CommandError(
+        f"{month!r} の報告はありません(YYYY-MM の形で指定します。ある報告: {known or 'なし'})。"
+    )
 
 
 def previous_report(report: Report, reports: Sequence[Report]) -> Report | None:

@@ -39,12 +39,12 @@ def test_export_writes_a_named_draft(report_2022: Report, tmp_path: Path) -> Non
 
 
 def test_export_refuses_an_unknown_month(report_2022: Report, tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match=r"no report for '2021-03' .*reports: 2022-03"):
+    with pytest.raises(CommandError, match=r"'2021-03' の報告はありません.*ある報告: 2022-03"):
         run("export_xlsx", "--report", "2021-03", "-o", str(tmp_path / "x.xlsx"))
 
 
 def test_export_without_any_published_report_says_so(db, tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match="no published report"):
+    with pytest.raises(CommandError, match="公開中の報告がまだありません"):
         run("export_xlsx", "-o", str(tmp_path / "x.xlsx"))
 
 
@@ -58,7 +58,7 @@ def test_import_applies_the_edited_ratings(report_2022: Report, tmp_path: Path) 
     source.write_bytes(with_ratings(excel.export_xlsx(report_2022), **{"3①": "B 実施中"}))
     output = run("import_xlsx", str(source), "--report", "2022-03")
     assert "3① 評価: C → B" in output
-    assert "2022-03: 1 sub-item(s) updated" in output
+    assert "2022-03: 1 件の項目を更新しました。" in output
     assert rating_of(report_2022, 3, 1) == "B"
     history = Assessment.history.filter(rating="B").latest("history_date")
     assert history.history_change_reason == "import_xlsx edited.xlsx"
@@ -68,14 +68,14 @@ def test_import_dry_run_writes_nothing(report_2022: Report, tmp_path: Path) -> N
     source = tmp_path / "edited.xlsx"
     source.write_bytes(with_ratings(excel.export_xlsx(report_2022), **{"3①": "B 実施中"}))
     output = run("import_xlsx", str(source), "--report", "2022-03", "--dry-run")
-    assert "would change (dry run, nothing written)" in output
+    assert "件の項目が変わります(--dry-run のため何も書き込んでいません)。" in output
     assert rating_of(report_2022, 3, 1) == "C"
 
 
 def test_import_of_an_unchanged_workbook_says_so(report_2022: Report, tmp_path: Path) -> None:
     source = tmp_path / "same.xlsx"
     source.write_bytes(excel.export_xlsx(report_2022))
-    assert "2022-03: no changes" in run("import_xlsx", str(source), "--report", "2022-03")
+    assert "2022-03: 変更はありません。" in run("import_xlsx", str(source), "--report", "2022-03")
 
 
 def test_import_lists_problems_and_applies_nothing(report_2022: Report, tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_import_refuses_a_file_that_is_not_xlsx(report_2022: Report, tmp_path: P
 
 
 def test_import_refuses_a_missing_file(report_2022: Report, tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match="cannot read"):
+    with pytest.raises(CommandError, match="読めません"):
         run("import_xlsx", str(tmp_path / "nope.xlsx"), "--report", "2022-03")
 
 

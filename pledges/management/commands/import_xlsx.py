@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 )
             data = Path(path).read_bytes()
         except OSError as error:
-            raise CommandError(f"{path}: cannot read: {error.strerror}") from None
+            raise CommandError(f"{path}: 読めません({error.strerror})。") from None
         try:
             plan = plan_import(data, chosen)
         except WorkbookError as error:
@@ -53,12 +53,12 @@ class Command(BaseCommand):
             ) from None
         self.describe(plan)
         if not plan.changes:
-            self.stdout.write(self.style.WARNING(f"{plan.month}: no changes"))
+            self.stdout.write(self.style.WARNING(f"{plan.month}: 変更はありません。"))
             return
         if dry_run:
             self.stdout.write(self.style.WARNING(
-                f"{plan.month}: {len(plan.changes)} sub-item(s) would change (dry run, nothing "
-                "written)"
+                f"{plan.month}: {len(plan.changes)} 件の項目が変わります"
+                "(--dry-run のため何も書き込んでいません)。"
             ))
             return
         try:
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         except StalePlanError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(self.style.SUCCESS(
-            f"{plan.month}: {len(plan.changes)} sub-item(s) updated"
+            f"{plan.month}: {len(plan.changes)} 件の項目を更新しました。"
         ))
 
     def describe(self, plan: ImportPlan) -> None:
