@@ -228,6 +228,19 @@ def match(before: dict[Key, Item], after: dict[Key, Item]) -> list[ItemChange]:
 MOVES = (COMPLETED, FORWARD, BACK)
 
 
+def move_counts(before: Report, after: Report) -> dict[str, int]:
+    """How many sub-items moved from ``before`` to ``after``: {COMPLETED, FORWARD, BACK: count},
+    matched by key and classified by ``movement`` as ``match`` does, from their ratings alone
+    (one light query, for a page that shows only these counts)."""
+    ratings = reading.ratings_by_key([before, after])
+    old, new, scale = ratings[before.pk], ratings[after.pk], after.scale
+    counts = dict.fromkeys(MOVES, 0)
+    for key, rating in new.items():
+        if key in old and (kind := movement(old[key], rating, scale)) in counts:
+            counts[kind] += 1
+    return counts
+
+
 def moves(before: dict[Key, Item], after: dict[Key, Item]) -> dict[Key, str]:
     """{key: COMPLETED, FORWARD or BACK} for the sub-items whose rating moved (no query)."""
     return {change.key: change.kind for change in match(before, after) if change.kind in MOVES}
@@ -720,7 +733,7 @@ def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict
 
     ``trend`` (Trend), ``current`` and ``previous`` (ReportFigures; ``previous`` is None for the
     first report), ``rating_changes`` (RatingDelta per rating, or None for the first report) and
-    ``comparison`` (Comparison with ``previous``, or None),
+    ``moved`` (``move_counts`` since ``previous``, or None),
     for the includes ``pledges/includes/rating_changes.html`` and ``trend_chart.html``. With the
     report's ``breakdown``, also ``figure_changes``: (RatingFigure, RatingDelta or None) per
     rating, to show each figure with its change (``pledges/includes/rating_delta.html``).
@@ -734,8 +747,8 @@ def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict
         "current": current,
         "previous": previous,
         "rating_changes": deltas,
-        # The sub-items matched (one query), for the line of what moved since ``previous``.
-        "comparison": compare(previous, current) if previous and current else None,
+        # For the line of what moved since ``previous`` (one query).
+        "moved": move_counts(previous.report, report) if previous else None,
     }
     if breakdown is not None:
         context["figure_changes"] = [

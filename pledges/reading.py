@@ -231,17 +231,19 @@ def read_reports(
         "assessment__notes__text",
     )
     items: dict[int, list[Item]] = defaultdict(list)
+    # A report's month and scale once, not once per sub-item (each is computed on access).
+    months = {pk: report.month for pk, report in by_id.items()}
+    scales = {pk: report.scale for pk, report in by_id.items()}
     for _pk, group in groupby(rows, key=lambda row: row[0]):
         first, *others = group
         (pk, report_id, chapter, chapter_title, pledge, pledge_field, pledge_title, position,
          title, content, rating, footnote_id, marker, updated, revision, bulleted,
          note) = first
         notes = [note, *(row[-1] for row in others)] if note is not None else []
-        report = by_id[report_id]
         items[report_id].append(
             Item(
                 report_id=report_id,
-                month=report.month,
+                month=months[report_id],
                 sub_item_id=pk,
                 chapter=chapter,
                 chapter_title=chapter_title,
@@ -257,7 +259,7 @@ def read_reports(
                 footnote=marker or "",
                 footnote_id=footnote_id,
                 updated=updated if revision else None,
-                scale=report.scale,
+                scale=scales[report_id],
             )
         )
     texts: dict[int, list[FootnoteText]] = defaultdict(list)
@@ -272,3 +274,17 @@ def read_reports(
         report.pk: ReportData(report, tuple(items[report.pk]), tuple(texts[report.pk]))
         for report in reports
     }
+
+
+def ratings_by_key(reports: Sequence[Report]) -> dict[int, dict[Key, str]]:
+    """{report id: {key: rating}} for every sub-item of ``reports``: one query of four numbers
+    and a code per sub-item, for what needs only how ratings moved (no texts, no notes)."""
+    ratings: dict[int, dict[Key, str]] = {report.pk: {} for report in reports}
+    for report_id, chapter, pledge, position, rating in SubItem.objects.filter(
+        pledge__chapter__report__in=list(ratings)
+    ).values_list(
+        "pledge__chapter__report_id", "pledge__chapter__number", "pledge__number", "position",
+        "assessment__rating",
+    ):
+        ratings[report_id][chapter, pledge, position] = rating or ""
+    return ratings

@@ -12,34 +12,19 @@ from typing import TYPE_CHECKING, ClassVar
 
 import django_tables2 as tables
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from . import search
+from .fragments import Badges
 from .models import Report
 from .reading import Item, read_reports
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-    from .ratings import Level
-
-
-class Badges:
-    """Rating badges for a page that shows a few levels many times: the include
-    (``rating_badge.html``, the one place of its markup) rendered once per level, then reused."""
-
-    def __init__(self) -> None:
-        self._html: dict[Level | None, SafeString] = {}
-
-    def __call__(self, level: Level | None) -> SafeString:
-        if level not in self._html:
-            html = render_to_string("pledges/includes/rating_badge.html", {"level": level})
-            self._html[level] = mark_safe(html.strip())  # a rendered template, trimmed
-        return self._html[level]
 
 
 Cell = tuple[str, tuple[object, ...]]

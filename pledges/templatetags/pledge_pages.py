@@ -6,14 +6,14 @@ from collections.abc import Iterable
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
 
-from .. import views
+from .. import fragments, views
 from ..changes import ItemChange
+from ..fragments import Badges, format_html_join
+from ..ratings import Level
 from ..stats import Breakdown
-from ..tables import Badges
+from ..views import ShownItem
 
 register = template.Library()
 
@@ -56,55 +56,31 @@ def bar_segments(breakdown: Breakdown) -> list[dict]:
     return segments
 
 
+def _badges(context: template.Context) -> Badges:
+    # One per rendering of a page (the render context's bottom layer lives as long as the
+    # page's rendering): each level's badge is rendered once however often the page shows it.
+    return context.render_context.dicts[0].setdefault("pledges.badges", Badges())
+
+
+@register.simple_tag(takes_context=True)
+def badge(context: template.Context, level: Level | None, size: str = "") -> SafeString:
+    """``{% badge level "small" %}``: the rating badge of ``level`` (None for unrated)."""
+    return _badges(context)(level, size)
+
+
+@register.simple_tag(takes_context=True)
+def sub_items(
+    context: template.Context, shown: Iterable[ShownItem], heading: int
+) -> SafeString:
+    """``{% sub_items items 3 %}``: each ShownItem's article, headed ``h3`` (``fragments``)."""
+    badges, report = _badges(context), context["report"]
+    return format_html_join(
+        "", "{}", ((fragments.sub_item(entry, heading, report, badges),) for entry in shown)
+    )
+
+
 @register.simple_tag
 def change_items(changes: Iterable[ItemChange]) -> SafeString:
-    """``{% change_items changes %}``: each ItemChange as a list item linking to its pledge.
-
-    Built with ``format_html`` rather than an include per change: a comparison with a report
-    of thousands of sub-items lists thousands of them.
-    """
-    badge = Badges()
-    paths: dict[int, str] = {}
-    return format_html_join(
-        "", "{}", ((_change_item(change, badge, paths),) for change in changes)
-    )
-
-
-def _change_item(change: ItemChange, badge: Badges, paths: dict[int, str]) -> SafeString:
-    before, after, current = change.before, change.after, change.current
-    if before and after:
-        ratings = badge(before.level)
-        if before.rating != after.rating:
-            ratings = format_html('{} <span class="arrow">→</span> {}', ratings,
-                                  badge(after.level))
-        if change.kind == "back":
-            ratings = format_html('{} <strong class="flag-back">{}</strong>', ratings, _("後退"))
-    elif after:
-        ratings = format_html('<span class="flag-added">{}</span> {}', _("追加"),
-                              badge(after.level))
-    else:
-        assert before is not None
-        ratings = format_html('<span class="flag-removed">{}</span> {}', _("削除"),
-                              badge(before.level))
-    title_changed = (
-        format_html('<p class="title-changed">{}</p>',
-                    _("項目名が変わりました(前回:「%(title)s」)") % {"title": before.title})
-        if change.title_changed and before else ""
-    )
-    new_notes = (
-        format_html('<ul class="new-notes">{}</ul>', format_html_join(
-            "", '<li><span class="flag-new">{}</span> {}</li>',
-            ((_("新"), note) for note in change.new_notes),
-        ))
-        if change.new_notes and before else ""
-    )
-    # ``current.url`` with one reverse() per pledge instead of one per change.
-    if current.pledge not in paths:
-        paths[current.pledge] = reverse("pledges:pledge", args=[current.pledge])
-    url = f"{paths[current.pledge]}?report={current.month}#{current.anchor}"
-    return format_html(
-        '<li class="change change-{}"><a href="{}"><span class="item-code">{}</span> {}</a>'
-        ' <span class="change-ratings">{}</span>{}{}</li>\n',
-        change.kind, url, current.code, current.title, ratings, title_changed,
-        new_notes,
-    )
+    """``{% change_items changes %}``: each ItemChange as a list item linking to its pledge."""
+    change_item = fragments.ChangeItems()
+    return format_html_join("", "{}", ((change_item(change),) for change in changes))
