@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, cast
 
 from django import template
 from django.urls import reverse
@@ -59,7 +60,10 @@ def bar_segments(breakdown: Breakdown) -> list[dict]:
 def _badges(context: template.Context) -> Badges:
     # One per rendering of a page (the render context's bottom layer lives as long as the
     # page's rendering): each level's badge is rendered once however often the page shows it.
-    return context.render_context.dicts[0].setdefault("pledges.badges", Badges())
+    layer = cast("dict[str, Any]", context.render_context.dicts[0])
+    if "pledges.badges" not in layer:
+        layer["pledges.badges"] = Badges()
+    return layer["pledges.badges"]
 
 
 @register.simple_tag(takes_context=True)
