@@ -118,14 +118,18 @@ def published_figures(
         queryset = queryset.filter(manifesto_id=manifesto_id)
     if reports is not None:
         queryset = queryset.filter(pk__in=[report.pk for report in reports])
-    chosen = list(queryset.order_by("as_of"))
-    counts = stats.counts_by_report(chosen)
+    return figures_of(list(queryset.order_by("as_of")))
+
+
+def figures_of(reports: Sequence[Report]) -> list[ReportFigures]:
+    """``reports`` (as read already, in their order) with their counts: one query."""
+    counts = stats.counts_by_report(reports)
     return [
         ReportFigures(
             report,
             Breakdown.from_counts(counts[report.pk], sum(counts[report.pk].values()), report.scale),
         )
-        for report in chosen
+        for report in reports
     ]
 
 
@@ -422,10 +426,20 @@ class Trend:
         return trend_chart(self.points)
 
 
-def trend(manifesto_id: int | None = None) -> Trend:
+def trend(
+    manifesto_id: int | None = None, published: Sequence[Report] | None = None
+) -> Trend:
     """The published reports (of one manifesto, or all) with their counts per rating: two
-    queries."""
-    return Trend(tuple(published_figures(manifesto_id=manifesto_id)))
+    queries, or one when the request has read the ``published`` reports already
+    (``choosing.published_reports``)."""
+    if published is None:
+        return Trend(tuple(published_figures(manifesto_id=manifesto_id)))
+    chosen = sorted(
+        (report for report in published
+         if manifesto_id is None or report.manifesto_id == manifesto_id),
+        key=lambda report: report.as_of,
+    )
+    return Trend(tuple(figures_of(chosen)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -727,9 +741,11 @@ def timelines(
 # Context for pages that show changes beside a report
 
 
-def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict:
+def overview_context(
+    report: Report, published: Sequence[Report], breakdown: Breakdown | None = None
+) -> dict:
     """What ``/`` needs to show the change since the previous report of its manifesto and the
-    manifesto's trend (two queries).
+    manifesto's trend: two queries beside the ``published`` reports the request has read.
 
     ``trend`` (Trend), ``current`` and ``previous`` (ReportFigures; ``previous`` is None for the
     first report), ``rating_changes`` (RatingDelta per rating, or None for the first report) and
@@ -738,7 +754,8 @@ def overview_context(report: Report, breakdown: Breakdown | None = None) -> dict
     report's ``breakdown``, also ``figure_changes``: (RatingFigure, RatingDelta or None) per
     rating, to show each figure with its change (``pledges/includes/rating_delta.html``).
     """
-    all_reports = trend(report.manifesto_id)  # another term's reports are not comparable
+    # Another term's reports are not comparable.
+    all_reports = trend(report.manifesto_id, published)
     deltas = all_reports.deltas_for(report)
     current = next((p for p in all_reports.points if p.report.pk == report.pk), None)
     previous = all_reports.previous_of(report)

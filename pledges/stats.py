@@ -7,6 +7,7 @@ assessments, never copied from the totals the file states.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict, cast
@@ -127,7 +128,7 @@ def counts_from(row, scale: Scale) -> dict[str, int]:
     return {level.code: get(f"rating_{level.rank}") for level in scale}
 
 
-def counts_by_report(reports: list[Report]) -> dict[int, dict[str, int]]:
+def counts_by_report(reports: Sequence[Report]) -> dict[int, dict[str, int]]:
     """{report id: {rating: sub-items}} for ``reports`` in one grouped query; unrated sub-items
     count under "". Scale-free: every code found is counted."""
     counts: dict[int, dict[str, int]] = {report.pk: {} for report in reports}

@@ -171,7 +171,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "summary": summary,
         "stated": stated,
         "stated_differs": any(row.differs for row in stated),
-        **changes.overview_context(report, summary.overall),
+        **changes.overview_context(report, reports, summary.overall),
     }
     return render(request, "pledges/overview.html", context)
 
@@ -363,7 +363,7 @@ def manifestos(request: HttpRequest) -> HttpResponse:
     """Every manifesto with the figures of its latest report, newest first: how each term
     ended, or where the current one stands. Two queries."""
     points: dict[int, list[changes.ReportFigures]] = {}
-    for point in changes.trend().points:
+    for point in changes.trend(published=published_reports(request)).points:
         points.setdefault(point.report.manifesto_id, []).append(point)
     entries = sorted(
         (ManifestoEntry(group[-1].report.manifesto, group[-1], len(group))
@@ -377,10 +377,12 @@ def manifestos(request: HttpRequest) -> HttpResponse:
     })
 
 
-def comparison_or_404(before: str, after: str) -> tuple[changes.Trend, changes.Comparison]:
+def comparison_or_404(
+    request: HttpRequest, before: str, after: str
+) -> tuple[changes.Trend, changes.Comparison]:
     """The comparison of two published months, with the trend of their manifesto; 404 when
     either is unknown or they belong to different manifestos (unrelated pledges)."""
-    everything = changes.trend()
+    everything = changes.trend(published=published_reports(request))
     older, newer = everything.for_month(before), everything.for_month(after)
     if (
         older is None
@@ -418,8 +420,8 @@ def changes_latest(request: HttpRequest) -> HttpResponse:
     if not published_reports(request) and "report" not in request.GET:
         context = changes_context(request, changes.trend(), None)
         return render(request, "pledges/changes.html", context)
-    report, _reports = chosen_report(request)
-    trend = changes.trend(report.manifesto_id)
+    report, reports = chosen_report(request)
+    trend = changes.trend(report.manifesto_id, reports)
     index = next(i for i, point in enumerate(trend.points) if point.report.pk == report.pk)
     comparison = changes.compare(trend.points[index - 1], trend.points[index]) if index else None
     context = changes_context(request, trend, comparison)
@@ -433,7 +435,7 @@ def changes_between(request: HttpRequest, before: str, after: str) -> HttpRespon
     """``/changes/<from>/<to>/``; the months the wrong way round redirect to the right order."""
     if before > after:
         return redirect("pledges:changes_between", before=after, after=before)
-    trend, comparison = comparison_or_404(before, after)
+    trend, comparison = comparison_or_404(request, before, after)
     return render(request, "pledges/changes.html", changes_context(request, trend, comparison))
 
 
@@ -442,7 +444,7 @@ def changes_between(request: HttpRequest, before: str, after: str) -> HttpRespon
 def changes_json(request: HttpRequest, before: str, after: str) -> HttpResponse:
     if before > after:
         return redirect("pledges:changes_json", before=after, after=before)
-    _trend, comparison = comparison_or_404(before, after)
+    _trend, comparison = comparison_or_404(request, before, after)
     return JsonResponse(comparison.as_dict(), json_dumps_params={"ensure_ascii": False})
 
 
