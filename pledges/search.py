@@ -20,8 +20,9 @@ from collections.abc import Iterator, Sequence
 
 from django.db import NotSupportedError
 from django.db.models import Func, TextField, Value
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+from .fragments import format_html, format_html_join
 
 # Keywords are separated by ASCII or ideographic (全角) spaces.
 _KEYWORD_SEPARATOR = re.compile(r"[\s\u3000]+")

@@ -10,22 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count
 
 from .models import Assessment, Chapter, Report, StatedTotal
 from .ratings import Level, Scale
 from .table_format import percent_of
-
-if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
-
-
-class Total(TypedDict):
-    """The ``total`` of ``rating_count_annotations`` (its ``rating_<n>`` depend on the scale)."""
-
-    total: int
 
 
 @dataclass(frozen=True)
@@ -107,27 +97,6 @@ class ReportSummary:
         }
 
 
-def rating_count_annotations(path: str, scale: Scale) -> dict[str, Count]:
-    """``Count`` expressions for the sub-items below ``path`` (the lookup to ``Assessment``).
-
-    Gives ``total`` and one ``rating_<n>`` per level of ``scale`` (n its rank: a code may be a
-    symbol no SQL alias can hold); e.g. from Chapter the path is
-    ``pledges__sub_items__assessment``.
-    """
-    annotations = {"total": Count(path, distinct=True)}
-    for level in scale:
-        annotations[f"rating_{level.rank}"] = Count(
-            path, filter=Q(**{f"{path}__rating": level.code}), distinct=True
-        )
-    return annotations
-
-
-def counts_from(row, scale: Scale) -> dict[str, int]:
-    """The ``rating_<n>`` annotations of ``row`` (an object or a dict) as {code: count}."""
-    get = row.__getitem__ if isinstance(row, dict) else lambda name: getattr(row, name)
-    return {level.code: get(f"rating_{level.rank}") for level in scale}
-
-
 def counts_by_report(reports: Sequence[Report]) -> dict[int, dict[str, int]]:
     """{report id: {rating: sub-items}} for ``reports`` in one grouped query; unrated sub-items
     count under "". Scale-free: every code found is counted."""
@@ -143,33 +112,37 @@ def counts_by_report(reports: Sequence[Report]) -> dict[int, dict[str, int]]:
     return counts
 
 
-def chapters_with_counts(report: Report) -> QuerySet[WithAnnotations[Chapter, Total]]:
-    """The report's chapters in order, each annotated with ``total`` and ``rating_<n>``."""
-    chapters = (
-        Chapter.objects.filter(report=report)
-        .annotate(**rating_count_annotations("pledges__sub_items__assessment", report.scale))
+def chapter_summaries(report: Report, number: int | None = None) -> list[ChapterBreakdown]:
+    """The report's chapters in order (or only chapter ``number``) with their figures, in one
+    grouped query: a row per chapter and rating, counting assessments (a chapter without
+    sub-items has one row and counts nothing). Scale-free like ``counts_by_report``: a code not
+    on the scale counts in the total only."""
+    chapters = Chapter.objects.filter(report=report)
+    if number is not None:
+        chapters = chapters.filter(number=number)
+    rows = (
+        chapters.values_list("number", "title", "pledges__sub_items__assessment__rating")
+        .annotate(count=Count("pledges__sub_items__assessment"))
         .order_by("number")
     )
-    # The plugin cannot see the names of annotations passed as **kwargs.
-    return cast("QuerySet[WithAnnotations[Chapter, Total]]", chapters)
-
-
-def chapter_breakdown(chapter: WithAnnotations[Chapter, Total], scale: Scale) -> Breakdown:
-    """The figures of a chapter from ``chapters_with_counts``, on its report's ``scale``."""
-    return Breakdown.from_counts(counts_from(chapter, scale), chapter.total, scale)
+    counts: dict[tuple[int, str], dict[str, int]] = {}
+    for chapter_number, title, rating, count in rows:
+        counts.setdefault((chapter_number, title), {})[rating or ""] = count
+    scale = report.scale
+    return [
+        ChapterBreakdown(
+            number=chapter_number,
+            title=title,
+            breakdown=Breakdown.from_counts(by_rating, sum(by_rating.values()), scale),
+        )
+        for (chapter_number, title), by_rating in counts.items()
+    ]
 
 
 def report_summary(report: Report) -> ReportSummary:
     """Overall and per-chapter figures of ``report`` in one query."""
     scale = report.scale
-    chapters = [
-        ChapterBreakdown(
-            number=chapter.number,
-            title=chapter.title,
-            breakdown=Breakdown.from_counts(counts_from(chapter, scale), chapter.total, scale),
-        )
-        for chapter in chapters_with_counts(report)
-    ]
+    chapters = chapter_summaries(report)
     overall_counts = {
         code: sum(chapter.breakdown.count_of(code) for chapter in chapters)
         for code in scale.codes

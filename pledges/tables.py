@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, ClassVar
 import django_tables2 as tables
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from . import search
-from .fragments import Badges
+from .fragments import Badges, format_html, format_html_join
 from .models import Report
 from .reading import Item, read_reports
 

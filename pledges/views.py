@@ -180,7 +180,10 @@ def overview(request: HttpRequest) -> HttpResponse:
 @cached_page(depends="previous")  # flags what moved since the previous report
 def chapter(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
-    chapter = get_object_or_404(stats.chapters_with_counts(report), number=number)
+    found = stats.chapter_summaries(report, number)
+    if not found:
+        raise Http404(_("この報告にその章はありません。"))
+    chapter = found[0]
     # This chapter in this report and the one before it, in the one query either alone takes.
     previous = previous_report(report, reports)
     read = [previous, report] if previous else [report]
@@ -191,7 +194,7 @@ def chapter(request: HttpRequest, number: int) -> HttpResponse:
         "report": report,
         "reports": reports,
         "chapter": chapter,
-        "breakdown": stats.chapter_breakdown(chapter, report.scale),
+        "breakdown": chapter.breakdown,
         "pledges": grouped_by_pledge(
             shown_items(report, data.items, data.footnotes, moves=moves)
         ),
