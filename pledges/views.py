@@ -53,28 +53,38 @@ class FootnoteDisplay:
     named: frozenset[tuple[int, int]]
 
 
-def footnote_displays(report: Report, footnotes: Sequence[FootnoteText]) -> list[FootnoteDisplay]:
-    """``footnotes`` with their references to sub-items of ``report`` turned into links.
+def footnote_displays(
+    report: Report, footnotes: Sequence[FootnoteText], items: Sequence[Item]
+) -> list[FootnoteDisplay]:
+    """The footnotes that concern ``items`` — marked on one's rating, or naming one — with their
+    references to sub-items of ``report`` turned into links.
 
-    One query, only when a footnote names a sub-item: whether those sub-items exist (a
-    reference to one that does not stays plain text).
+    A reference to a sub-item that does not exist stays plain text. One query, only when such
+    a footnote names a sub-item that is not among ``items``: whether it exists.
     """
+    shown = {(item.pledge, item.position) for item in items}
+    marked = {item.footnote_id for item in items}
     references = {
         footnote.id: list(split_references(footnote.text)) for footnote in footnotes
     }
-    named = {ref.key for pieces in references.values() for _text, ref in pieces if ref}
-    existing: set[tuple[int, int]] = set()
-    if named:
+    concerned = [
+        footnote for footnote in footnotes
+        if footnote.id in marked
+        or any(ref and ref.key in shown for _text, ref in references[footnote.id])
+    ]
+    named = {ref.key for footnote in concerned for _text, ref in references[footnote.id] if ref}
+    existing = named & shown
+    if elsewhere := named - shown:
         wanted = Q()
-        for number, position in named:
+        for number, position in elsewhere:
             wanted |= Q(pledge__number=number, position=position)
-        existing = set(
+        existing |= set(
             SubItem.objects.filter(wanted, pledge__chapter__report=report).values_list(
                 "pledge__number", "position"
             )
         )
     displays = []
-    for footnote in footnotes:
+    for footnote in concerned:
         pieces, linked = [], set()
         for text, ref in references[footnote.id]:
             if ref is None or ref.key not in existing:
@@ -112,7 +122,7 @@ def shown_items(
 ) -> list[ShownItem]:
     """``items`` ready to show; ``moves`` (changes.moves) or else ``timelines`` tell how their
     ratings moved since the previous report."""
-    displays = footnote_displays(report, footnotes)
+    displays = footnote_displays(report, footnotes, items)
     timelines = timelines or {}
     if moves is None:
         moves = {

@@ -210,6 +210,19 @@ def test_footnote_references_to_missing_items_stay_plain_text(client, report_202
     assert '<a href="/pledges/28/?report=2022-03#item-28-2">28②</a>' in html
 
 
+def test_a_chapter_no_footnote_concerns_shows_none_and_looks_up_no_reference(
+    client, report_2022, django_assert_num_queries
+):
+    # The published reports, the chapter's figures, its sub-items, the footnotes' texts; the
+    # sub-items ※1 names (4①, 28①, 28②) are looked up only on a page it concerns.
+    with django_assert_num_queries(4):
+        html = client.get("/chapters/2/").content.decode()
+    assert "※1" not in html
+    with django_assert_num_queries(5):
+        html = client.get("/chapters/1/").content.decode()
+    assert "注記 ※1" in html
+
+
 def test_unknown_chapter_is_a_404_in_the_site_layout(client, report_2022):
     response = client.get("/chapters/7/")
     assertContains(response, "ページが見つかりません", status_code=404)
