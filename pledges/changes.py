@@ -443,7 +443,7 @@ def trend(
 
 
 # --------------------------------------------------------------------------------------------
-# The trend chart, drawn on the server as SVG geometry (the template only writes it out)
+# The trend chart, drawn on the server as SVG geometry (``fragments.trend_chart`` writes it out)
 
 # Levels are told apart by line pattern, marker shape and the legend, not by colour alone; the
 # colour is the level's tone (site.css), the same as its badge's. One style per tone.
@@ -750,7 +750,7 @@ def overview_context(
     ``trend`` (Trend), ``current`` and ``previous`` (ReportFigures; ``previous`` is None for the
     first report), ``rating_changes`` (RatingDelta per rating, or None for the first report) and
     ``moved`` (``move_counts`` since ``previous``, or None),
-    for the includes ``pledges/includes/rating_changes.html`` and ``trend_chart.html``. With the
+    for the line of moves and ``{% trend_chart %}``. With the
     report's ``breakdown``, also ``figure_changes``: (RatingFigure, RatingDelta or None) per
     rating, to show each figure with its change (``pledges/includes/rating_delta.html``).
     """

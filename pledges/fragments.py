@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 if TYPE_CHECKING:
-    from .changes import ItemChange, SubItemTimeline, TimelineEntry
+    from .changes import ItemChange, SubItemTimeline, TimelineEntry, Trend
     from .models import Report
     from .ratings import Level
     from .reading import Item
+    from .stats import Breakdown
     from .views import FootnoteDisplay, ShownItem
 
 
@@ -325,3 +326,146 @@ class ChangeItems:
             change.kind, url, current.code, current.title, ratings, title_changed,
             new_notes,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Figures drawn as SVG: the stacked bar of a breakdown, its legend, the trend chart
+
+
+def progress_bar(breakdown: Breakdown, size: str = "") -> SafeString:
+    """A stacked bar of ``breakdown``; the figures are given as text beside it, so the SVG is
+    decoration. Ratings with no sub-item draw no empty sliver."""
+    segments, start = [], 0.0
+    for figure in breakdown.ratings:
+        width = float(figure.percent)
+        if figure.count:
+            segments.append(format_html(
+                '<rect class="bar__seg {}" x="{}%" y="0" width="{}%" height="100%"/>',
+                figure.level.css_class, f"{start:.2f}", f"{width:.2f}",
+            ))
+        start += width
+    return format_html(
+        '<svg class="bar{}" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true"'
+        ' focusable="false">\n'
+        '  <rect class="bar__track" x="0" y="0" width="100%" height="100%"/>\n  {}\n</svg>',
+        f" bar--{size}" if size else "", SafeString("".join(segments)),
+    )
+
+
+def legend(breakdown: Breakdown) -> SafeString:
+    """The count of each rating of ``breakdown``, with its colour swatch."""
+    return format_html(
+        '<ul class="legend" aria-label="{}">\n{}</ul>',
+        _("評価ごとの項目数"),
+        format_html_join("", (
+            '  <li class="legend__item"><span class="legend__swatch {}" aria-hidden="true">'
+            "</span>{} {} <strong>{}</strong></li>\n"
+        ), (
+            (figure.level.css_class, figure.code, figure.label, figure.count)
+            for figure in breakdown.ratings
+        )),
+    )
+
+
+def trend_chart(trend: Trend) -> SafeString:
+    """The counts of each level across ``trend``'s reports: an SVG line chart drawn from
+    ``changes.trend_chart``'s geometry, and the same numbers as a table beside it."""
+    chart = trend.chart
+    y_ticks = SafeString("".join(
+        format_html(
+            '        <line class="trend-gridline" x1="{left}" x2="{right}" y1="{y}" y2="{y}"'
+            ' stroke="#d0d4da" stroke-width="1"/>\n'
+            '        <text class="trend-axis-label" x="{label_x}" y="{y}" dy="0.35em"'
+            ' text-anchor="end" font-size="12" fill="#333">{label}</text>\n',
+            left=chart.left, right=chart.right, y=tick.position, label_x=chart.left - 6,
+            label=tick.label,
+        )
+        for tick in chart.y_ticks
+    ))
+    x_ticks = format_html_join("", (
+        '        <text class="trend-axis-label" x="{}" y="{}" text-anchor="middle"'
+        ' font-size="12" fill="#333">{}</text>\n'
+    ), ((tick.position, chart.bottom + 20, tick.label) for tick in chart.x_ticks))
+    series = SafeString("".join(
+        format_html(
+            '      <g class="trend-series {}">\n'
+            '        <polyline class="trend-line" points="{}" fill="none" stroke-width="2.5"{}/>\n'
+            "{}      </g>\n",
+            line.css_class, line.points, _dash(line.dash),
+            format_html_join("", (
+                '        <path class="trend-marker" d="{}" stroke="#fff" stroke-width="1">'
+                "<title>{} {} {}: {}</title></path>\n"
+            ), (
+                (marker.d, marker.month_label, line.code, line.label, marker.count)
+                for marker in line.markers
+            )),
+        )
+        for line in chart.lines
+    ))
+    keys = format_html_join("", (
+        '        <li><svg class="trend-legend-key {}" viewBox="0 0 48 20" width="48" height="20"'
+        ' aria-hidden="true"><line x1="2" x2="46" y1="10" y2="10" stroke-width="2.5"{}/>'
+        '<path d="{}" stroke="#fff" stroke-width="1"/></svg>{} {}</li>\n'
+    ), (
+        (line.css_class, _dash(line.dash), line.legend_marker, line.code, line.label)
+        for line in chart.lines
+    ))
+    heads = format_html_join("", '<th scope="col">{} {}</th>', (
+        (line.code, line.label) for line in chart.lines
+    ))
+    rows = SafeString("".join(
+        format_html(
+            '      <tr>\n        <th scope="row">{}</th>\n        {}\n        <td>{}</td>\n'
+            "      </tr>\n",
+            point.report.month_label,
+            format_html_join("", '<td>{}<span class="trend-percent">({}%)</span></td>', (
+                (figure.count, figure.percent) for figure in point.breakdown.ratings
+            )),
+            point.breakdown.total,
+        )
+        for point in trend.points
+    ))
+    count = len(trend.points)
+    description = ngettext(
+        "%(counter)s回分の進捗報告について、%(levels)sの件数を折れ線で示します。"
+        "同じ数字を隣の表に載せています。",
+        "%(counter)s回分の進捗報告について、%(levels)sの件数を折れ線で示します。"
+        "同じ数字を隣の表に載せています。",
+        count,
+    ) % {"counter": count, "levels": chart.legend}
+    # Wider than a phone: the table scrolls in its own region, named by its caption and
+    # reachable by keyboard, instead of the page.
+    return format_html(
+        '<div class="trend">\n'
+        '  <figure class="trend-figure">\n'
+        '    <svg class="trend-chart" viewBox="0 0 {width} {height}" width="100%" role="img"'
+        ' aria-labelledby="trend-chart-title trend-chart-desc"'
+        ' xmlns="http://www.w3.org/2000/svg">\n'
+        '      <title id="trend-chart-title">{title}</title>\n'
+        '      <desc id="trend-chart-desc">{description}</desc>\n'
+        '      <g class="trend-grid" aria-hidden="true">\n{y_ticks}{x_ticks}      </g>\n'
+        "{series}"
+        "    </svg>\n"
+        '    <figcaption>\n      <ul class="trend-legend">\n{keys}      </ul>\n'
+        "    </figcaption>\n"
+        "  </figure>\n"
+        '  <div class="scroll-region" role="region" aria-labelledby="trend-table-caption"'
+        ' tabindex="0">\n'
+        '  <table class="trend-table">\n'
+        '    <caption id="trend-table-caption">{caption}</caption>\n'
+        "    <thead>\n      <tr>\n"
+        '        <th scope="col">{when}</th>{heads}<th scope="col">{total}</th>\n'
+        "      </tr>\n    </thead>\n"
+        "    <tbody>\n{rows}    </tbody>\n"
+        "  </table>\n"
+        "  </div>\n"
+        "</div>\n",
+        width=chart.width, height=chart.height, title=_("評価ごとの件数の推移"),
+        description=description, y_ticks=y_ticks, x_ticks=x_ticks, series=series, keys=keys,
+        caption=_("評価ごとの件数(各報告時点)"), when=_("時点"), heads=heads, total=_("計"),
+        rows=rows,
+    )
+
+
+def _dash(dash: str) -> SafeString:
+    return format_html(' stroke-dasharray="{}"', dash) if dash else SafeString("")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from .. import fragments, views
-from ..changes import ItemChange
+from ..changes import ItemChange, Trend
 from ..fragments import Badges, format_html_join
 from ..ratings import Level
 from ..stats import Breakdown
@@ -32,29 +32,22 @@ def report_url(context: template.Context, name: str, *args: object, fragment: st
     return f"{url}#{fragment}" if fragment else url
 
 
-@register.filter
-def bar_segments(breakdown: Breakdown) -> list[dict]:
-    """A Breakdown's ratings as stacked-bar segments: code, label, count, percent, x (start %).
+@register.simple_tag
+def progress_bar(breakdown: Breakdown, size: str = "") -> SafeString:
+    """``{% progress_bar breakdown "large" %}``: the stacked bar of a Breakdown."""
+    return fragments.progress_bar(breakdown, size)
 
-    Zero-count ratings are left out so no empty sliver is drawn.
-    """
-    segments = []
-    start = 0.0
-    for figure in breakdown.ratings:
-        width = float(figure.percent)
-        if figure.count:
-            segments.append(
-                {
-                    "code": figure.code,
-                    "label": figure.label,
-                    "css_class": figure.level.css_class,
-                    "count": figure.count,
-                    "x": f"{start:.2f}",
-                    "width": f"{width:.2f}",
-                }
-            )
-        start += width
-    return segments
+
+@register.simple_tag
+def legend(breakdown: Breakdown) -> SafeString:
+    """``{% legend breakdown %}``: the count of each rating, with its colour."""
+    return fragments.legend(breakdown)
+
+
+@register.simple_tag
+def trend_chart(trend: Trend) -> SafeString:
+    """``{% trend_chart trend %}``: the levels across the reports, as a chart and a table."""
+    return fragments.trend_chart(trend)
 
 
 def _badges(context: template.Context) -> Badges:
