@@ -366,6 +366,28 @@ def test_items_filter_by_chapter_and_rating_together(client, report_2022):
     ]
 
 
+def test_items_filter_form_keeps_the_choices_made_and_describes_the_keyword_box(
+    client, report_2022
+):
+    html = client.get("/items/", {"chapter": "2", "q": "ＤＸ"}).content.decode()
+    start = html.index('<form class="filters"')
+    form = html[start : html.index("</form>", start)]
+    assert re.findall(r'<option value="(\d*)" selected>', form) == ["2", "", ""]
+    assert '<option value="2" selected>第2章 命を守る危機管理</option>' in form
+    assert re.findall(r'<select name="rating" id="id_rating">(.*?)</select>', form) == [
+        '<option value="" selected>すべての評価</option><option value="A">A 完了</option>'
+        '<option value="B">B 実施中</option><option value="C">C 着手</option>'
+        '<option value="D">D 未着手</option>'
+    ]
+    assert 'value="ＤＸ"' in form
+    described = re.search(r'<input[^>]*aria-describedby="([^"]+)"', form)[1]
+    assert f'<p class="filters__help" id="{described}">' in form
+    # A chapter that does not exist: no option is selected (nor made up).
+    html = client.get("/items/", {"chapter": "99"}).content.decode()
+    select = re.search(r'<select name="chapter" id="id_chapter">(.*?)</select>', html)[1]
+    assert "selected" not in select and 'value="99"' not in select
+
+
 def test_items_keyword_matches_titles_pledge_text_and_notes(client, report_2022):
     # Sub-item title.
     assert item_rows(client.get("/items/", {"q": "コーチングの実施"})) == ["29-2"]
