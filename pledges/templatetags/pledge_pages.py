@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, cast
+from urllib.parse import quote
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, get_language_info
 
 from .. import fragments, views
 from ..changes import ItemChange, Trend
@@ -30,6 +33,20 @@ def report_url(context: template.Context, name: str, *args: object, fragment: st
         return views.report_url(name, report, *args, fragment=fragment)
     url = reverse(name, args=args)
     return f"{url}#{fragment}" if fragment else url
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context: template.Context) -> list[tuple[str, str, str]]:
+    """``{% language_links as languages %}``: (code, the language's own name, the link that
+    switches to it and comes back to this page — "" for the language on show) per language."""
+    current = get_language()
+    request = context.get("request")  # none on the 500 page, rendered without a context
+    back = quote(request.get_full_path(), safe="/") if request else ""
+    return [
+        (code, get_language_info(code)["name_local"],
+         "" if code == current else f"{reverse('pledges:language', args=[code])}?next={back}")
+        for code, _name in settings.LANGUAGES
+    ]
 
 
 @register.simple_tag
