@@ -15,6 +15,7 @@ page ≤ 1.0, ``/items/`` ≤ 1.5.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -56,6 +57,7 @@ def measure(client, month: str | None, repeat: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15, help="timed requests per page (15)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pledges-render-") as directory:
         os.environ.update(
@@ -89,6 +91,8 @@ def main() -> None:
             loading.load_table(generated_table(sub_items=2000), same_manifesto=True)
             results["2,000"] = measure(client, None, args.repeat)
 
+    if args.json:
+        Path(args.json).write_text(json.dumps(results))
     print(f"\nfastest of {args.repeat} uncached requests (DEBUG off, dummy cache, SQLite); "
           f"ratio = page / {BASELINE}; goal ≤ 1.0, /items/ ≤ 1.5")
     sizes = list(results)
