@@ -409,18 +409,14 @@ def _report_of(part: Model) -> Report:
 
 
 def create_report(
-    tree: report_tree.Tree, history: dict, *, replacing: Report | None = None, user=None,
-    reason: str, when,
+    tree: report_tree.Tree, *, replacing: Report | None = None, user=None, reason: str, when,
 ) -> Report:
-    """Write the new report ``tree`` (``report_tree.build``) and its prepared ``history``
-    rows, deleting ``replacing`` first (with a history row per deleted row), in one transaction.
+    """Write the new report ``tree`` (``report_tree.build``) with a history row per row,
+    deleting ``replacing`` first (with a history row per deleted row), in one transaction.
 
     Raises EditError, writing nothing, for a published report with an unrated sub-item.
     """
-    if needs_every_rating(tree.report) and any(
-        isinstance(assessment, Assessment) and not assessment.rating
-        for assessment, _line in tree.rows[Assessment]
-    ):
+    if needs_every_rating(tree.report) and not all(tree.rows[Assessment].column("rating")):
         raise EditError(_("公開する報告に評価が空欄の項目があります。"))
     with transaction.atomic():
         manifesto = tree.report.manifesto
@@ -430,7 +426,7 @@ def create_report(
             tree.report.manifesto = manifesto
         if replacing is not None:
             report_tree.delete(replacing, user=user, reason=reason, when=when)
-        report_tree.insert(tree, history, user=user, reason=reason, when=when)
+        report_tree.insert(tree, user=user, reason=reason, when=when)
         _changed(tree.report.pk)
     return tree.report
 
@@ -460,8 +456,7 @@ def copy_to_draft(source: Report, as_of: date, *, user=None) -> Report:
         with transaction.atomic():
             _check_next_month(as_of)
             tree = report_tree.build(report_tree.table_of(source), draft)
-            history = report_tree.history_rows(tree, user=user, reason=reason, when=when)
-            create_report(tree, history, user=user, reason=reason, when=when)
+            create_report(tree, user=user, reason=reason, when=when)
     except IntegrityError:
         # Another request created the month between our check and our insert.
         _check_next_month(as_of)

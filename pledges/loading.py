@@ -160,7 +160,6 @@ def load_table(
     # request's user under HistoryRequestMiddleware).
     user = user or Report.history.model.get_default_history_user(tree.report)
     when = timezone.now()
-    history = report_tree.history_rows(tree, user=user, reason=reason, when=when)
     started = time.perf_counter()
     with transaction.atomic():
         # Decided again under the lock: another import may have run since the read above.
@@ -168,8 +167,7 @@ def load_table(
         decided = _decide(existing, source_sha256, replace=replace, counts=counts)
         if decided is not None:
             return decided
-        editing.create_report(tree, history, replacing=existing, user=user, reason=reason,
-                              when=when)
+        editing.create_report(tree, replacing=existing, user=user, reason=reason, when=when)
     write_seconds = time.perf_counter() - started
     refresh_planner_statistics()
     return LoadResult(
@@ -286,14 +284,22 @@ def _check_lengths(tree: report_tree.Tree) -> None:
     Every value the loader writes is checked against its model field's ``max_length``, so a
     limit added to a model applies to imports without a change here.
     """
-    for model, rows in tree.rows.items():
+    report = tree.report
+    report_columns = tuple(column.attname for column in Report._meta.concrete_fields)
+    written: list[tuple[type[Model], tuple[str, ...], list[tuple], list[int]]] = [
+        (Report, report_columns, [tuple(getattr(report, name) for name in report_columns)],
+         [tree.report_line]),
+        *((model, rows.columns, rows.values, rows.lines) for model, rows in tree.rows.items()),
+    ]
+    for model, columns, values, lines in written:
         limited = [
-            (column, column.max_length)
-            for column in model._meta.concrete_fields if column.max_length
+            (columns.index(column.attname), column, column.max_length)
+            for column in model._meta.concrete_fields
+            if column.max_length and column.attname in columns
         ]
-        for instance, line in rows:
-            for column, limit in limited:
-                value = getattr(instance, column.attname)
+        for row, line in zip(values, lines, strict=True):
+            for index, column, limit in limited:
+                value = row[index]
                 if isinstance(value, str) and len(value) > limit:
                     raise table_format.ParseError(
                         line,

@@ -523,11 +523,12 @@ class _Parser:
 
     def _rating(self, number: int, text: str, *, what: str) -> str:
         """The code of a rating cell like ``C 着手``; the label must be the code's own."""
-        expected = self.scale.legend(", ")
         match = _RATING.match(text)
         level = self.scale.level(match["code"]) if match else None
         if match is None or level is None:
-            raise ParseError(number, f"{what} is not one of {expected}", value=text)
+            raise ParseError(
+                number, f"{what} is not one of {self.scale.legend(', ')}", value=text
+            )
         if match["label"] != level.label:
             raise ParseError(
                 number,

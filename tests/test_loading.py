@@ -11,6 +11,7 @@ import pytest
 from django.db import IntegrityError, connection
 from django.db.models.deletion import Collector
 from django.test.utils import CaptureQueriesContext
+from simple_history.utils import get_history_model_for_model
 
 from pledges import loading, report_tree, table_format
 from pledges.models import (
@@ -72,6 +73,48 @@ def test_records_history_for_every_imported_row(report_2022):
     assert Assessment.history.filter(history_type="+").count() == 60
     assert ProgressNote.history.count() == ProgressNote.objects.count()
     assert Report.history.get().history_change_reason.startswith("import ")
+
+
+def test_history_holds_every_imported_row_as_written_with_one_author_reason_and_time(
+    real_bytes, django_user_model
+):
+    importer = django_user_model.objects.create_user("importer")
+    loading.load_file(real_bytes, source_name="2022.txt", user=importer)
+    imported_at = Report.history.get().history_date
+    for model, _lookup in report_tree.REPORT_TREE:
+        # StatedTotal keeps no history; the report's version moves on after its history row.
+        if model in (StatedTotal, Report):
+            continue
+        historical = get_history_model_for_model(model)
+        tracked = [field.attname for field in historical.tracked_fields]
+        records = historical.objects.filter(history_type="+")
+        assert sorted(records.values_list(*tracked)) == sorted(
+            model._default_manager.values_list(*tracked)
+        ), model
+        assert {
+            (record.history_user, record.history_change_reason, record.history_date)
+            for record in records
+        } == {(importer, "import 2022.txt", imported_at)}, model
+
+
+def test_rows_added_after_an_import_get_ids_of_their_own(report_2022):
+    # The import gives its rows their ids itself: each table's own counter must have moved on.
+    chapter = Chapter.objects.get(report=report_2022, number=1)
+    pledge = Pledge.objects.get(chapter=chapter, number=1)
+    sub_item = SubItem.objects.create(pledge=pledge, position=49, title="追加", content="追加")
+    assessment = Assessment.objects.create(sub_item=sub_item)
+    added = [
+        sub_item,
+        assessment,
+        ProgressNote.objects.create(assessment=assessment, position=1, text="追加"),
+        Pledge.objects.create(chapter=chapter, number=999, field="追加", title="追加"),
+        Chapter.objects.create(report=report_2022, number=99, title="追加"),
+        Footnote.objects.create(report=report_2022, marker="※9", number=9, text="追加"),
+        StatedTotal.objects.create(report=report_2022, rating="E", count=0, percent=0),
+    ]
+    for row in added:
+        imported = type(row)._default_manager.exclude(pk=row.pk).values_list("pk", flat=True)
+        assert row.pk > max(imported), type(row)
 
 
 def test_same_file_again_changes_nothing(report_2022, real_bytes):
