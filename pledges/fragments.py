@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -279,12 +278,11 @@ def _label(level: Level | None) -> str:
 
 
 class ChangeItems:
-    """List items of changes, each linking to its pledge page: the words translated and each
-    pledge's path reversed once per list, not once per change."""
+    """List items of changes, each linking to the sub-item on its pledge page: the words
+    translated once per list, not once per change."""
 
     def __init__(self) -> None:
         self._badges = Badges()
-        self._paths: dict[int, str] = {}
         self._back = format_html('<strong class="flag-back">{}</strong>', _("後退"))
         self._added = format_html('<span class="flag-added">{}</span>', _("追加"))
         self._removed = format_html('<span class="flag-removed">{}</span>', _("削除"))
@@ -317,9 +315,7 @@ class ChangeItems:
             ))
             if change.new_notes and before else ""
         )
-        if current.pledge not in self._paths:
-            self._paths[current.pledge] = reverse("pledges:pledge", args=[current.pledge])
-        url = f"{self._paths[current.pledge]}?report={current.month}#{current.anchor}"
+        url = current.url
         return format_html(
             '<li class="change change-{}"><a href="{}"><span class="item-code">{}</span> {}</a>'
             ' <span class="change-ratings">{}</span>{}{}</li>\n',

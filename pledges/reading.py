@@ -16,11 +16,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import groupby
 
+from django.conf import settings
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from .models import Footnote, Report, SubItem
 from .ratings import Level, Scale
@@ -35,9 +36,30 @@ def item_anchor(pledge: int, position: int) -> str:
     return f"item-{pledge}-{position}"
 
 
+def numbered_path(name: str, number: int) -> str:
+    """``reverse(name, args=[number])`` for the pages of a chapter or pledge by number, with
+    one ``reverse`` per URL name, configuration and script prefix instead of one per call:
+    a page of a large report links hundreds of pledges."""
+    prefix, suffix = _numbered_path_parts(
+        name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF
+    )
+    return f"{prefix}{number}{suffix}"
+
+
+# A number no URL holds elsewhere: its reversed path is cut around it.
+_PLACEHOLDER = 9_876_543_210
+
+
+@lru_cache(maxsize=64)
+def _numbered_path_parts(name: str, script_prefix: str, urlconf: str) -> tuple[str, str]:
+    path = reverse(name, urlconf=urlconf, args=[_PLACEHOLDER])
+    prefix, _placeholder, suffix = path.rpartition(str(_PLACEHOLDER))
+    return prefix, suffix
+
+
 def item_url(month: str, pledge: int, position: int) -> str:
     """The sub-item on its pledge page in report ``month``."""
-    path = reverse("pledges:pledge", args=[pledge])
+    path = numbered_path("pledges:pledge", pledge)
     return f"{path}?report={month}#{item_anchor(pledge, position)}"
 
 

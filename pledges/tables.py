@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import django_tables2 as tables
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from . import search
 from .fragments import Badges, format_html, format_html_join
 from .models import Report
-from .reading import Item, read_reports
+from .reading import Item, numbered_path, read_reports
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -73,30 +72,23 @@ class SubItemTable(tables.Table):
         self.report = report
         self.keywords: list[str] = []
         self._badge = Badges()
-        self._paths: dict[tuple[str, int], str] = {}
-
-    def _path(self, name: str, number: int) -> str:
-        # One reverse() per chapter or pledge on the page, not one per cell.
-        key = (name, number)
-        if key not in self._paths:
-            self._paths[key] = reverse(name, args=[number])
-        return self._paths[key]
 
     # Each ``cell_<column>``: a ``format_html`` fragment and its arguments for one row.
 
     def cell_chapter(self, item: Item) -> Cell:
         return '<a href="{}?report={}">{}</a>', (
-            self._path("pledges:chapter", item.chapter), item.month, item.chapter_label,
+            numbered_path("pledges:chapter", item.chapter), item.month, item.chapter_label,
         )
 
     def cell_pledge(self, item: Item) -> Cell:
         return '<a href="{}?report={}">{} {}</a>', (
-            self._path("pledges:pledge", item.pledge), item.month, item.pledge, item.pledge_title,
+            numbered_path("pledges:pledge", item.pledge), item.month, item.pledge,
+            item.pledge_title,
         )
 
     def cell_sub_item(self, item: Item) -> Cell:
         return '<a href="{}?report={}#{}">{}</a>', (
-            self._path("pledges:pledge", item.pledge), item.month, item.anchor, item.item_label,
+            numbered_path("pledges:pledge", item.pledge), item.month, item.anchor, item.item_label,
         )
 
     def cell_rating(self, item: Item) -> Cell:
