@@ -20,6 +20,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .reading import item_url_in, numbered_paths
+
 if TYPE_CHECKING:
     from .changes import ItemChange, SubItemTimeline, TimelineEntry, Trend
     from .models import Report
@@ -279,10 +281,11 @@ def _label(level: Level | None) -> str:
 
 class ChangeItems:
     """List items of changes, each linking to the sub-item on its pledge page: the words
-    translated once per list, not once per change."""
+    translated and the path's pattern found once per list, not once per change."""
 
     def __init__(self) -> None:
         self._badges = Badges()
+        self._pledge_paths = numbered_paths("pledges:pledge")
         self._back = format_html('<strong class="flag-back">{}</strong>', _("後退"))
         self._added = format_html('<span class="flag-added">{}</span>', _("追加"))
         self._removed = format_html('<span class="flag-removed">{}</span>', _("削除"))
@@ -315,7 +318,7 @@ class ChangeItems:
             ))
             if change.new_notes and before else ""
         )
-        url = current.url
+        url = item_url_in(self._pledge_paths, current.month, current.pledge, current.position)
         return format_html(
             '<li class="change change-{}"><a href="{}"><span class="item-code">{}</span> {}</a>'
             ' <span class="change-ratings">{}</span>{}{}</li>\n',

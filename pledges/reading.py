@@ -13,14 +13,14 @@ one chapter, one pledge or chosen sub-items.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property, lru_cache
 from itertools import groupby
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from .models import Footnote, Report, SubItem
@@ -36,14 +36,14 @@ def item_anchor(pledge: int, position: int) -> str:
     return f"item-{pledge}-{position}"
 
 
-def numbered_path(name: str, number: int) -> str:
-    """``reverse(name, args=[number])`` for the pages of a chapter or pledge by number, with
-    one ``reverse`` per URL name, configuration and script prefix instead of one per call:
-    a page of a large report links hundreds of pledges."""
+def numbered_paths(name: str) -> Callable[[int], str]:
+    """``number → reverse(name, args=[number])`` for the pages of chapters or pledges by
+    number: one ``reverse`` per URL name, configuration and script prefix, then each path is
+    formatted — a page of a large report links hundreds of pledges."""
     prefix, suffix = _numbered_path_parts(
         name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF
     )
-    return f"{prefix}{number}{suffix}"
+    return lambda number: f"{prefix}{number}{suffix}"
 
 
 # A number no URL holds elsewhere: its reversed path is cut around it.
@@ -59,8 +59,13 @@ def _numbered_path_parts(name: str, script_prefix: str, urlconf: str) -> tuple[s
 
 def item_url(month: str, pledge: int, position: int) -> str:
     """The sub-item on its pledge page in report ``month``."""
-    path = numbered_path("pledges:pledge", pledge)
-    return f"{path}?report={month}#{item_anchor(pledge, position)}"
+    return item_url_in(numbered_paths("pledges:pledge"), month, pledge, position)
+
+
+def item_url_in(pledge_paths: Callable[[int], str], month: str, pledge: int,
+                position: int) -> str:
+    """``item_url`` with the pledges' ``numbered_paths``, for a page that links many."""
+    return f"{pledge_paths(pledge)}?report={month}#{item_anchor(pledge, position)}"
 
 
 @dataclass(frozen=True)
@@ -249,7 +254,10 @@ def read_reports(
         "pk", "pledge__chapter__report_id", "pledge__chapter__number", "pledge__chapter__title",
         "pledge__number", "pledge__field", "pledge__title", "position", "title", "content",
         "assessment__rating", "assessment__footnote_id", "assessment__footnote__marker",
-        "assessment__updated_at", "assessment__revision", "assessment__notes_bulleted",
+        # Only a sub-item staff have changed has a day to show; the others' timestamps
+        # would be parsed for nothing, once per note row.
+        Case(When(assessment__revision__gt=0, then=F("assessment__updated_at"))),
+        "assessment__notes_bulleted",
         "assessment__notes__text",
     )
     items: dict[int, list[Item]] = defaultdict(list)
@@ -259,7 +267,7 @@ def read_reports(
     for _pk, group in groupby(rows, key=lambda row: row[0]):
         first, *others = group
         (pk, report_id, chapter, chapter_title, pledge, pledge_field, pledge_title, position,
-         title, content, rating, footnote_id, marker, updated, revision, bulleted,
+         title, content, rating, footnote_id, marker, updated, bulleted,
          note) = first
         notes = [note, *(row[-1] for row in others)] if note is not None else []
         items[report_id].append(
@@ -280,7 +288,7 @@ def read_reports(
                 notes_bulleted=bulleted is not False,  # True for a sub-item without assessment
                 footnote=marker or "",
                 footnote_id=footnote_id,
-                updated=updated if revision else None,
+                updated=updated,
                 scale=scales[report_id],
             )
         )

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from . import search
 from .fragments import Badges, format_html, format_html_join
 from .models import Report
-from .reading import Item, numbered_path, read_reports
+from .reading import Item, numbered_paths, read_reports
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -72,23 +72,25 @@ class SubItemTable(tables.Table):
         self.report = report
         self.keywords: list[str] = []
         self._badge = Badges()
+        self._chapter_path = numbered_paths("pledges:chapter")
+        self._pledge_path = numbered_paths("pledges:pledge")
 
     # Each ``cell_<column>``: a ``format_html`` fragment and its arguments for one row.
 
     def cell_chapter(self, item: Item) -> Cell:
         return '<a href="{}?report={}">{}</a>', (
-            numbered_path("pledges:chapter", item.chapter), item.month, item.chapter_label,
+            self._chapter_path(item.chapter), item.month, item.chapter_label,
         )
 
     def cell_pledge(self, item: Item) -> Cell:
         return '<a href="{}?report={}">{} {}</a>', (
-            numbered_path("pledges:pledge", item.pledge), item.month, item.pledge,
+            self._pledge_path(item.pledge), item.month, item.pledge,
             item.pledge_title,
         )
 
     def cell_sub_item(self, item: Item) -> Cell:
         return '<a href="{}?report={}#{}">{}</a>', (
-            numbered_path("pledges:pledge", item.pledge), item.month, item.anchor, item.item_label,
+            self._pledge_path(item.pledge), item.month, item.anchor, item.item_label,
         )
 
     def cell_rating(self, item: Item) -> Cell:
