@@ -11,18 +11,23 @@ badge keeps its template (``rating_badge.html``), rendered once per level and si
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, get_language_info, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from .reading import item_url_in, numbered_paths
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from .changes import ItemChange, SubItemTimeline, TimelineEntry, Trend
     from .models import Report
     from .ratings import Level
@@ -468,3 +473,149 @@ def trend_chart(trend: Trend) -> SafeString:
 
 def _dash(dash: str) -> SafeString:
     return format_html(' stroke-dasharray="{}"', dash) if dash else SafeString("")
+
+
+# --------------------------------------------------------------------------------------------
+# The site's header and footer, on every page
+
+
+def site_header(
+    request: HttpRequest | None,
+    report: Report | None,
+    reports: Sequence[Report],
+    *,
+    selector_action: str = "",
+    selector_keep: Iterable[tuple[str, str]] = (),
+) -> SafeString:
+    """The site's name, its navigation (kept on ``report``), the language switch and, with
+    ``reports``, the month selector (to ``selector_action``, else this page, keeping the
+    ``selector_keep`` query parameters). ``request`` is None on the 500 page."""
+    overview = reverse("pledges:overview")
+    items = reverse("pledges:items")
+    return format_html(
+        '  <header class="site-header">\n'
+        '    <div class="site-header__inner">\n'
+        '      <a class="site-name" href="{overview}">{site}</a>\n'
+        '      <nav class="site-nav" aria-label="{nav_label}">\n'
+        "        <ul>\n"
+        '          <li><a href="{home}">{home_label}</a></li>\n'
+        '          <li><a href="{items}">{items_label}</a></li>\n'
+        '          <li><a href="{changes}">{changes_label}</a></li>\n'
+        '          <li><a href="{manifestos}">{manifestos_label}</a></li>\n'
+        '          <li><a href="{follow}">{follow_label}</a></li>\n'
+        "        </ul>\n"
+        "      </nav>\n"
+        "{languages}{selector}"
+        "    </div>\n"
+        "  </header>\n",
+        overview=overview,
+        site=_("いるま公約進捗"),
+        nav_label=_("サイト内"),
+        home=report.get_absolute_url() if report else overview,
+        home_label=_("概要"),
+        items=f"{items}?report={report.month}" if report else items,
+        items_label=_("全項目の一覧"),
+        changes=reverse("pledges:changes_latest"),
+        changes_label=_("報告ごとの変化"),
+        manifestos=reverse("pledges:manifestos"),
+        manifestos_label=_("公約集の一覧"),
+        follow=reverse("pledges:follow"),
+        follow_label=_("更新を受け取る"),
+        languages=_language_switch(request),
+        selector=_report_selector(
+            request, report, reports, selector_action, selector_keep
+        ) if reports else "",
+    )
+
+
+def _language_switch(request: HttpRequest | None) -> SafeString:
+    # Plain links (views.language), not set_language's form: a CSRF token would keep the page
+    # out of the page cache.
+    current = get_language()
+    back = quote(request.get_full_path(), safe="/") if request else ""
+    links = []
+    for code, _name in settings.LANGUAGES:
+        name = get_language_info(code)["name_local"]
+        if code == current:
+            links.append(format_html(
+                '<li><span aria-current="true" lang="{}">{}</span></li>', code, name
+            ))
+        else:
+            url = f"{reverse('pledges:language', args=[code])}?next={back}"
+            links.append(format_html(
+                '<li><a href="{}" hreflang="{}" lang="{}">{}</a></li>', url, code, code, name
+            ))
+    return format_html(
+        '      <ul class="language-switch" aria-label="{}">\n        {}\n      </ul>\n',
+        _("言語"), SafeString("\n        ".join(links)),
+    )
+
+
+def _report_selector(
+    request: HttpRequest | None,
+    report: Report | None,
+    reports: Sequence[Report],
+    action: str,
+    keep: Iterable[tuple[str, str]],
+) -> SafeString:
+    options = format_html_join("", '<option value="{}"{}>{}（{}年{}月）</option>', (
+        (option.month, " selected" if report and option.pk == report.pk else "",
+         option.month_label, option.as_of.year, option.as_of.month)
+        for option in reports
+    ))
+    return format_html(
+        '      <form class="report-selector" method="get" action="{action}">\n'
+        "        {keep}\n"
+        '        <label for="report-month">{label}</label>\n'
+        '        <select id="report-month" name="report">{options}</select>\n'
+        '        <button type="submit">{show}</button>\n'
+        "      </form>\n",
+        action=action or (request.path if request else ""),
+        keep=format_html_join("", '<input type="hidden" name="{}" value="{}">', keep),
+        label=_("報告の時点"),
+        options=options,
+        show=_("表示"),
+    )
+
+
+def site_footer(report: Report | None, filtered_csv_url: str = "") -> SafeString:
+    """The shown report's downloads (with ``filtered_csv_url``, the CSV of a filtered list),
+    the source, and which report is on show."""
+    parts = []
+    if report:
+        filtered = format_html(
+            '\n      <li><a href="{}" download>{}</a></li>', filtered_csv_url,
+            _("この一覧（絞り込み結果）をCSVで"),
+        ) if filtered_csv_url else ""
+        parts.append(format_html(
+            '    <section class="downloads" aria-labelledby="downloads-title">\n'
+            '      <h2 id="downloads-title">{title}</h2>\n'
+            "      <ul>\n"
+            '      <li><a href="{xlsx}" download>{xlsx_label}</a></li>{filtered}\n'
+            '      <li><a href="{csv}" download>{csv_label}</a></li>\n'
+            '      <li><a href="{json}">{json_label}</a></li>\n'
+            "      </ul>\n"
+            '      <p class="downloads__note">{note}</p>\n'
+            "    </section>\n",
+            title=_("データのダウンロード"),
+            xlsx=reverse("pledges:export_xlsx", args=[report.month]),
+            xlsx_label=_("%(label)s現在の進捗状況一覧表（Excel）")
+            % {"label": report.month_label},
+            filtered=filtered,
+            csv=reverse("pledges:export_csv", args=[report.month]),
+            csv_label=_("全項目のオープンデータ（CSV）"),
+            json=reverse("pledges:export_json", args=[report.month]),
+            json_label=_("全項目のオープンデータ（JSON）"),
+            note=_("CSVはUTF-8（BOM付き）なので、Excelでそのまま開けます。"),
+        ))
+    parts.append(format_html("    <p>{}</p>\n", _(
+        "出典: 入間市「市長公約(政策宣言)進捗状況一覧表」。件数と割合は、"
+        "このサイトが各項目の評価から数え直したものです。"
+    )))
+    if report:
+        parts.append(format_html(
+            "    <p>{}</p>\n", _("表示中の報告: %(title)s") % {"title": report.title}
+        ))
+    return format_html(
+        '  <footer class="site-footer">\n{}  </footer>\n', SafeString("".join(parts))
+    )

@@ -310,7 +310,7 @@ class ItemListView(SingleTableMixin, FilterView):
         context.update(
             report=self.report,
             reports=self.reports,
-            csv_url=reverse("pledges:items_csv") + "?" + query.urlencode(),
+            filtered_csv_url=reverse("pledges:items_csv") + "?" + query.urlencode(),
             # Switching the report keeps the filters (a chapter number means the same there).
             selector_keep=[
                 (name, value)

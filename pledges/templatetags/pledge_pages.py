@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, cast
-from urllib.parse import quote
 
 from django import template
-from django.conf import settings
 from django.urls import reverse
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, get_language_info
 
 from .. import fragments, views
 from ..changes import ItemChange, Trend
@@ -36,17 +33,23 @@ def report_url(context: template.Context, name: str, *args: object, fragment: st
 
 
 @register.simple_tag(takes_context=True)
-def language_links(context: template.Context) -> list[tuple[str, str, str]]:
-    """``{% language_links as languages %}``: (code, the language's own name, the link that
-    switches to it and comes back to this page — "" for the language on show) per language."""
-    current = get_language()
-    request = context.get("request")  # none on the 500 page, rendered without a context
-    back = quote(request.get_full_path(), safe="/") if request else ""
-    return [
-        (code, get_language_info(code)["name_local"],
-         "" if code == current else f"{reverse('pledges:language', args=[code])}?next={back}")
-        for code, _name in settings.LANGUAGES
-    ]
+def site_header(context: template.Context) -> SafeString:
+    """``{% site_header %}``: name, navigation, languages and month selector (``fragments``),
+    from the page's ``report``, ``reports``, ``selector_action`` and ``selector_keep``."""
+    return fragments.site_header(
+        context.get("request"), context.get("report"), context.get("reports") or (),
+        selector_action=context.get("selector_action") or "",
+        selector_keep=context.get("selector_keep") or (),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def site_footer(context: template.Context) -> SafeString:
+    """``{% site_footer %}``: the downloads of the page's ``report`` (and its
+    ``filtered_csv_url``), the source, the report on show."""
+    return fragments.site_footer(
+        context.get("report"), context.get("filtered_csv_url") or ""
+    )
 
 
 @register.simple_tag
