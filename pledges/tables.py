@@ -75,7 +75,8 @@ class SubItemTable(tables.Table):
         self._chapter_path = numbered_paths("pledges:chapter")
         self._pledge_path = numbered_paths("pledges:pledge")
 
-    # Each ``cell_<column>``: a ``format_html`` fragment and its arguments for one row.
+    # Each ``cell_<column>``: a ``format_html`` fragment, the same for every row, and its
+    # arguments for one row.
 
     def cell_chapter(self, item: Item) -> Cell:
         return '<a href="{}?report={}">{}</a>', (
@@ -110,27 +111,30 @@ class SubItemTable(tables.Table):
         header, sorting and pagination stay django-tables2's. The page's sub-items are read as
         ``reading.Item``s in one query.
         """
-        ids = [row.record.pk for row in self.paginated_rows]
+        # The page's records (only their ids were read), without a BoundRow each.
+        ids = [record.pk for record in self.paginated_rows.data]
         if not ids:
             return []
         data = read_reports([self.report], Q(pk__in=ids), footnotes=False)[self.report.pk]
         by_id = {item.sub_item_id: item for item in data.items}
-        columns = [
+        cells = [getattr(self, f"cell_{column.name}") for column in self.columns]
+        items = [by_id[id] for id in ids]
+        # Each column's fragment is the same in every row: the row's template is made once.
+        fragments = [cell(items[0])[0] for cell in cells]
+        row = "".join(
             # The attributes are HTML already; braces doubled for str.format.
-            (column.attrs["td"].as_html().replace("{", "{{").replace("}", "}}"),
-             getattr(self, f"cell_{column.name}"))
-            for column in self.columns
+            f'<td {column.attrs["td"].as_html().replace("{", "{{").replace("}", "}}")}>'
+            f"{fragment}</td>"
+            for column, fragment in zip(self.columns, fragments, strict=True)
+        )
+        template = f'<tr id="row-{{}}-{{}}" class="{{}}">{row}</tr>'
+        return [
+            format_html(
+                template, item.pledge, item.position, "odd" if index % 2 else "even",
+                *(arg for cell in cells for arg in cell(item)[1]),
+            )
+            for index, item in enumerate(items)
         ]
-        rows = []
-        for index, item in enumerate(by_id[id] for id in ids):
-            cells = [(attrs, *cell(item)) for attrs, cell in columns]
-            row = "".join(f"<td {attrs}>{fragment}</td>" for attrs, fragment, _args in cells)
-            rows.append(format_html(
-                f'<tr id="row-{{}}-{{}}" class="{{}}">{row}</tr>',
-                item.pledge, item.position, "odd" if index % 2 else "even",
-                *(arg for _attrs, _fragment, args in cells for arg in args),
-            ))
-        return rows
 
     def before_render(self, request) -> None:
         self.keywords = search.keywords(request.GET.get("q", ""))
