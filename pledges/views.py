@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from . import changes, excel, reading, stats
 from .caching import cached_page
 from .choosing import chosen_report, previous_report, published_reports
 from .filters import SubItemFilter
-from .models import Manifesto, Pledge, Report, SubItem
+from .models import Manifesto, Report, SubItem
 from .reading import FootnoteText, Item, Key, item_url, read_report, read_reports
 from .references import split_references
 from .tables import SubItemTable
@@ -212,30 +212,23 @@ def chapter(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "pledges/chapter.html", context)
 
 
-def _neighbour(direction: str) -> Subquery:
-    """The number of the previous (``lt``) or next (``gt``) pledge in the same report."""
-    return Subquery(
-        Pledge.objects.filter(
-            chapter__report=OuterRef("chapter__report"),
-            **{f"number__{direction}": OuterRef("number")},
-        )
-        .order_by("-number" if direction == "lt" else "number")
-        .values("number")[:1]
-    )
-
-
 @require_safe
 @cached_page(depends="all")  # each sub-item's timeline across the reports
 def pledge(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
-    pledges = Pledge.objects.select_related("chapter").annotate(
-        previous_number=_neighbour("lt"), next_number=_neighbour("gt")
-    )
-    pledge = get_object_or_404(pledges, chapter__report=report, number=number)
     # The pledge in every published report of the manifesto at once: this report's items and
     # their timelines (another term's pledge of the same number is another pledge).
     related = [other for other in reports if other.manifesto_id == report.manifesto_id]
     by_report = read_reports(related, Q(pledge__number=number))
+    shown = by_report[report.pk].pledge(number)
+    if shown is None:  # no such pledge (or one without sub-items, shown nowhere)
+        raise Http404(_("この報告にその公約はありません。"))
+    # The pledges before and after it that pages show: those with sub-items.
+    numbers = list(
+        SubItem.objects.filter(pledge__chapter__report=report)
+        .values_list("pledge__number", flat=True).distinct().order_by("pledge__number")
+    )
+    at = numbers.index(number)
     timelines = (
         {timeline.key: timeline for timeline in changes.timelines(by_report, related)}
         if len(related) > 1
@@ -245,7 +238,9 @@ def pledge(request: HttpRequest, number: int) -> HttpResponse:
     context = {
         "report": report,
         "reports": reports,
-        "pledge": pledge,
+        "pledge": shown,
+        "previous_number": numbers[at - 1] if at else None,
+        "next_number": numbers[at + 1] if at + 1 < len(numbers) else None,
         "items": shown_items(report, data.items, data.footnotes, timelines),
     }
     return render(request, "pledges/pledge.html", context)
