@@ -14,7 +14,8 @@ With a cache that all processes share (database, Redis) a hit does not read the 
 the cache holds a *generation*, a token replaced after every committed write
 (``pages_changed``), and a page's entry and ETag are valid for one generation. The generation
 and the page are fetched in one ``get_many`` — one query with the database cache, none with
-Redis — and a 304 needs only the generation. A per-process cache (locmem) cannot see another
+Redis — or, while the process still holds the page it decoded for that generation, only the
+generation. A per-process cache (locmem) cannot see another
 process's writes, so there the pages keep being stamped with the versions read from the
 database (one query).
 
@@ -27,11 +28,14 @@ no CSP or locale middleware — and stores each page as the whole stack sent it,
 the very headers of the miss that stored it. It decides only what it can be sure of; anything
 else goes the full way to ``cached_page``, which does the same lookup behind the stack.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import lru_cache, wraps
 from typing import Literal, TypeVar, cast, overload
@@ -41,6 +45,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import DisallowedHost
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, URLResolver, get_resolver
@@ -115,11 +121,69 @@ def _generation() -> str | None:
         return None
 
 
+class _DecodedPages:
+    """Pages this process has read from the shared cache, decoded, up to ``limit`` bytes of
+    bodies; the least recently used go first."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._pages: OrderedDict[str, CachedPage] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()  # gunicorn's sync workers have one thread; runserver not
+
+    def get(self, key: str) -> CachedPage | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def keep(self, key: str, page: CachedPage) -> None:
+        with self._lock:
+            replaced = self._pages.pop(key, None)
+            self._size -= len(replaced[3]) if replaced else 0
+            self._pages[key] = page
+            self._size += len(page[3])
+            while self._size > self.limit and self._pages:
+                _key, dropped = self._pages.popitem(last=False)
+                self._size -= len(dropped[3])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._size = 0
+
+
+# While a page this process has read is current, a hit reads only the generation, a small row,
+# instead of the page's pickled and base64-encoded bytes, whose decoding grows with the page
+# (0.04 ms for a 13 kB page, 0.12 ms for /items/'s 38 kB: more than the query itself).
+_decoded = _DecodedPages(limit=16 * 1024 * 1024)
+
+
+@receiver(setting_changed)
+def _forget_decoded_pages(setting: str, **kwargs: object) -> None:
+    # Another cache (tests switch them) holds other pages and generations.
+    if setting == "CACHES":
+        _decoded.clear()
+
+
 def _generation_and_page(key: str) -> tuple[str | None, CachedPage | None]:
-    """The current generation and what is stored under ``key``, in one ``get_many`` (one query
-    with the database cache); (None, None) when the cache does not answer."""
+    """The current generation and the page stored under ``key``; (None, None) when the cache
+    does not answer.
+
+    One query with the database cache: the generation alone while this process holds the page
+    for it, else ``get_many`` of both — after ``get`` of the generation for the first request
+    of a page this process held before a write.
+    """
+    held = _decoded.get(key)
+    if held is not None:
+        if _cache_get_many([GENERATION_KEY]).get(GENERATION_KEY) == held[0]:
+            return held[0], held
     found = _cache_get_many([GENERATION_KEY, key])
-    return found.get(GENERATION_KEY), found.get(key)
+    generation, page = found.get(GENERATION_KEY), found.get(key)
+    if page is not None and page[0] == generation:
+        _decoded.keep(key, page)
+    return generation, page
 
 
 def only_known_parameters(request: HttpRequest, names: Iterable[str]) -> None:
