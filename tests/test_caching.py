@@ -654,3 +654,16 @@ def test_a_write_shows_on_the_next_request_after_hits(
     assert after.status_code == 200
     assert counts(after.json())["D"] == 60
     assert answered_before_the_stack(client.get("/api/summary.json"))  # stored again
+
+
+def test_a_process_keeps_its_most_recently_used_decoded_pages_up_to_a_byte_limit():
+    held = caching._DecodedPages(limit=10)
+    held.keep("a", ("g", 200, [], b"1234"))
+    held.keep("b", ("g", 200, [], b"1234"))
+    assert held.get("a") is not None  # now the most recently used
+    held.keep("c", ("g", 200, [], b"1234"))
+    assert held.get("b") is None
+    assert held.get("a") is not None and held.get("c") is not None
+    held.keep("a", ("h", 200, [], b"12345678"))  # replaced, not counted twice
+    assert held.get("c") is None
+    assert held.get("a") == ("h", 200, [], b"12345678")
