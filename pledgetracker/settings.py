@@ -118,6 +118,10 @@ MIDDLEWARE = [
     # A load balancer's probe must not depend on the Host header, HTTPS or the database.
     "pledgetracker.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Cache hits of anonymous readers are answered here, after the HTTPS redirect and with
+    # SecurityMiddleware's headers, but without the rest of the stack; pages are stored on their
+    # way back through it, with every header the middleware below has added.
+    "pledges.caching.PageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -490,3 +490,180 @@ def test_a_shared_cache_that_lost_its_generation_renders_afresh(
 def test_a_per_process_cache_keeps_stamping_pages_with_the_report_versions(report_2022):
     """locmem cannot see another process's writes: a hit reads the versions (one query)."""
     assert not caching.shares_generation()
+
+
+# --------------------------------------------------------------------------------------------
+# PageCacheMiddleware: an anonymous reader's hit is answered before the middleware stack
+
+FRONT = "pledges.caching.PageCacheMiddleware"
+
+
+def without_front(settings) -> None:
+    """The stack as it was before PageCacheMiddleware: ``cached_page`` alone answers."""
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != FRONT]
+
+
+def answered_before_the_stack(response) -> bool:
+    """Whether neither SessionMiddleware nor AuthenticationMiddleware saw the request."""
+    return not hasattr(response.wsgi_request, "session") and not hasattr(
+        response.wsgi_request, "user"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/chapters/1/", "/items/?rating=C", "/api/summary.json", "/feed/",
+     "/export/2022-03.csv"],
+)
+def test_a_hit_is_the_stored_miss_byte_for_byte_after_one_query_and_no_session(
+    client, report_2022, shared_cache, path, django_assert_num_queries
+):
+    miss = client.get(path)
+    assert not answered_before_the_stack(miss)
+    for _ in range(2):  # read from the shared cache, then from what this process kept of it
+        with django_assert_num_queries(1):
+            hit = client.get(path)
+        assert answered_before_the_stack(hit)
+        assert hit.status_code == 200
+        assert hit.content == miss.content
+        assert dict(hit.items()) == dict(miss.items())  # CSP, Vary, Content-Language, ETag…
+        assert not hit.cookies
+
+
+@pytest.mark.parametrize("path", ["/", "/export/2022-03.csv"])
+def test_a_revalidation_gets_the_same_304_before_the_stack_as_through_it(
+    client, report_2022, shared_cache, settings, path, django_assert_num_queries
+):
+    from django.test import Client
+
+    page = client.get(path)
+    with django_assert_num_queries(1):
+        early = client.get(path, HTTP_IF_NONE_MATCH=page["ETag"])
+    assert early.status_code == 304
+    assert answered_before_the_stack(early)
+    without_front(settings)
+    through = Client().get(path, HTTP_IF_NONE_MATCH=page["ETag"])
+    assert through.status_code == 304
+    assert not answered_before_the_stack(through)
+    assert dict(early.items()) == dict(through.items())
+
+
+@pytest.mark.parametrize(
+    ("cookie", "accept_language"),
+    [(None, None), (None, "en-US,en;q=0.9"), ("en", "ja"), ("ja", "en"), ("fr", "en"),
+     (None, "fr, en;q=0.5"), (None, "*")],
+)
+def test_a_hit_is_in_the_language_the_stack_would_have_chosen(
+    report_2022, shared_cache, settings, cookie, accept_language
+):
+    from django.test import Client
+
+    def ask():
+        reader = Client()
+        if cookie:
+            reader.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
+        headers = {"accept-language": accept_language} if accept_language else {}
+        return reader.get("/chapters/1/", headers=headers)
+
+    for language in ("ja", "en"):  # both stored
+        Client().get("/chapters/1/", headers={"accept-language": language})
+    early = ask()
+    assert answered_before_the_stack(early)
+    without_front(settings)
+    through = ask()
+    assert not answered_before_the_stack(through)
+    assert early["Content-Language"] == through["Content-Language"]
+    assert early.content == through.content
+
+
+def test_junk_parameters_and_another_allowed_host_get_the_same_hit(
+    client, report_2022, shared_cache, settings, django_assert_num_queries
+):
+    settings.ALLOWED_HOSTS = ["pledges.example.jp", "testserver"]
+    first = client.get("/items/", {"rating": "C"})
+    with django_assert_num_queries(1):
+        again = client.get(
+            "/items/", {"utm_source": "<mail>", "rating": ["A", "C"]},
+            HTTP_HOST="pledges.example.jp",
+        )
+    assert answered_before_the_stack(again)
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+
+
+def test_a_host_not_allowed_gets_the_stacks_400_for_a_stored_page(
+    client, report_2022, shared_cache, settings
+):
+    from django.test import Client
+
+    assert client.get("/").status_code == 200
+    early = client.get("/", HTTP_HOST="evil.example")
+    without_front(settings)
+    through = Client().get("/", HTTP_HOST="evil.example")
+    assert early.status_code == through.status_code == 400
+    assert early.content == through.content
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "options"])
+def test_other_methods_on_a_stored_page_go_the_full_way(
+    client, report_2022, shared_cache, method
+):
+    client.get("/")
+    response = getattr(client, method)("/")
+    assert response.status_code == 405  # require_safe
+    assert not answered_before_the_stack(response)
+
+
+def test_a_signed_in_editor_is_never_answered_from_the_cache_nor_stores_a_page(
+    report_2022, shared_cache, admin_user
+):
+    from django.test import Client
+
+    reader, editor = Client(), Client()
+    editor.force_login(admin_user)
+    reader.get("/chapters/1/")
+    page = editor.get("/chapters/1/")
+    assert not answered_before_the_stack(page)
+    assert "ETag" not in page
+    editor.get("/chapters/2/")
+    assert not answered_before_the_stack(reader.get("/chapters/2/"))  # rendered for the reader
+
+
+def test_a_made_up_session_cookie_goes_the_full_way_to_the_stored_page(
+    client, report_2022, shared_cache, django_assert_num_queries
+):
+    page = client.get("/chapters/1/")
+    client.cookies["sessionid"] = "made-up-by-a-client-0123456789"
+    with django_assert_num_queries(2):  # the session, then the generation and the page
+        response = client.get("/chapters/1/")
+    assert not answered_before_the_stack(response)
+    assert response.content == page.content
+
+
+def test_a_write_shows_on_the_next_request_after_hits(
+    client, report_2022, shared_cache, django_capture_on_commit_callbacks
+):
+    for _ in range(3):  # stored, read from the shared cache, then from this process's copy
+        before = client.get("/api/summary.json")
+    assert answered_before_the_stack(before)
+    with django_capture_on_commit_callbacks(execute=True):
+        editing.set_rating(
+            Assessment.objects.filter(sub_item__pledge__chapter__report=report_2022), "D"
+        )
+    after = client.get("/api/summary.json", HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert counts(after.json())["D"] == 60
+    assert answered_before_the_stack(client.get("/api/summary.json"))  # stored again
+
+
+def test_a_process_keeps_its_most_recently_used_decoded_pages_up_to_a_byte_limit():
+    held = caching._DecodedPages(limit=10)
+    held.keep("a", ("g", 200, [], b"1234"))
+    held.keep("b", ("g", 200, [], b"1234"))
+    assert held.get("a") is not None  # now the most recently used
+    held.keep("c", ("g", 200, [], b"1234"))
+    assert held.get("b") is None
+    assert held.get("a") is not None and held.get("c") is not None
+    held.keep("a", ("h", 200, [], b"12345678"))  # replaced, not counted twice
+    assert held.get("c") is None
+    assert held.get("a") == ("h", 200, [], b"12345678")
