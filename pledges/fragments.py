@@ -284,12 +284,44 @@ def _label(level: Level | None) -> str:
 # A change between two reports, as /changes/ lists it
 
 
+def change_group(
+    group: str, changes: Sequence[ItemChange], heading: str, empty: str,
+    change_item: ChangeItems,
+) -> SafeString:
+    """One group of a comparison (``group`` its id: completed, back…) under ``heading``: its
+    ``changes`` as a list, or ``empty`` (none: the group is left empty) when there are none."""
+    count = len(changes)
+    if changes:
+        body = format_html(
+            '  <ul class="change-list">\n    {}\n  </ul>\n',
+            SafeString("".join(change_item(change) for change in changes)),
+        )
+    elif empty:
+        body = format_html("  <p>{}</p>\n", empty)
+    else:
+        body = SafeString("")
+    return format_html(
+        '<section id="changes-{group}" class="change-group change-group-{group}"'
+        ' aria-labelledby="changes-{group}-heading">\n'
+        '  <h2 id="changes-{group}-heading">{flag}{heading} <span class="change-count">'
+        "({count})</span></h2>\n"
+        "{body}"
+        "</section>\n",
+        group=group,
+        flag=format_html('<span class="flag-back">{}</span> ', _("注意")) if group == "back"
+        else "",
+        heading=heading,
+        count=ngettext("%(counter)s件", "%(counter)s件", count) % {"counter": count},
+        body=body,
+    )
+
+
 class ChangeItems:
     """List items of changes, each linking to the sub-item on its pledge page: the words
     translated and the path's pattern found once per list, not once per change."""
 
-    def __init__(self) -> None:
-        self._badges = Badges()
+    def __init__(self, badges: Badges) -> None:
+        self._badges = badges
         self._pledge_paths = numbered_paths("pledges:pledge")
         self._back = format_html('<strong class="flag-back">{}</strong>', _("後退"))
         self._added = format_html('<span class="flag-added">{}</span>', _("追加"))

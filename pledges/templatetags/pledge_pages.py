@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django import template
@@ -96,8 +96,13 @@ def sub_items(
     )
 
 
-@register.simple_tag
-def change_items(changes: Iterable[ItemChange]) -> SafeString:
-    """``{% change_items changes %}``: each ItemChange as a list item linking to its pledge."""
-    change_item = fragments.ChangeItems()
-    return format_html_join("", "{}", ((change_item(change),) for change in changes))
+@register.simple_tag(takes_context=True)
+def change_group(
+    context: template.Context, group: str, changes: Sequence[ItemChange], heading: str,
+    empty: str = "",
+) -> SafeString:
+    """``{% change_group "back" comparison.back heading empty %}``: one group of changes,
+    headed ``heading``, or ``empty`` when it has none."""
+    return fragments.change_group(
+        group, changes, heading, empty, fragments.ChangeItems(_badges(context))
+    )
