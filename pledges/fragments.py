@@ -28,6 +28,7 @@ from .reading import item_url_in, numbered_paths
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
+    from . import reading
     from .changes import ItemChange, SubItemTimeline, TimelineEntry, Trend
     from .models import Report
     from .ratings import Level
@@ -505,6 +506,43 @@ def trend_chart(trend: Trend) -> SafeString:
 
 def _dash(dash: str) -> SafeString:
     return format_html(' stroke-dasharray="{}"', dash) if dash else SafeString("")
+
+
+# --------------------------------------------------------------------------------------------
+# Headings of the report and pledge pages
+
+
+def pledge_heading(pledge: reading.Pledge) -> SafeString:
+    """A pledge's number, field and title as the city writes them (1:【デジタル】…)."""
+    return format_html(
+        '<span class="pledge-no">{}</span> <span class="pledge-field">【{}】</span>{}',
+        pledge.number, pledge.field, pledge.title,
+    )
+
+
+def as_of(report: Report) -> SafeString:
+    """Which month ``report`` stands at, then ``manifesto_line``."""
+    return format_html(
+        '<p class="asof">{}</p>\n{}',
+        _("%(label)s現在（%(date)s）")
+        % {"label": report.month_label, "date": f"{report.as_of.year}年{report.as_of.month}月"},
+        manifesto_line(report),
+    )
+
+
+def manifesto_line(report: Report) -> SafeString:
+    """Which manifesto (one term's pledges) ``report`` belongs to, with its mayor and term,
+    and the link to all of them."""
+    manifesto = report.manifesto
+    parts = [_("公約集: %(title)s") % {"title": manifesto.title}]
+    if manifesto.mayor:
+        parts.append(_("（%(mayor)s市長）") % {"mayor": manifesto.mayor})
+    if manifesto.term_label:
+        parts.append(_("任期 %(term)s") % {"term": manifesto.term_label})
+    return format_html(
+        '<p class="manifesto-line">{} <a href="{}">{}</a></p>',
+        " ".join(parts), reverse("pledges:manifestos"), _("公約集の一覧"),
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from .. import fragments, views
+from .. import fragments, reading, views
 from ..changes import ItemChange, Trend
 from ..fragments import Badges, format_html_join
+from ..models import Report
 from ..ratings import Level
 from ..stats import Breakdown
 from ..views import ShownItem
@@ -50,6 +51,24 @@ def site_footer(context: template.Context) -> SafeString:
     return fragments.site_footer(
         context.get("report"), context.get("filtered_csv_url") or ""
     )
+
+
+@register.simple_tag
+def pledge_heading(pledge: reading.Pledge) -> SafeString:
+    """``{% pledge_heading pledge %}``: 1【分野】title, as the city writes a pledge."""
+    return fragments.pledge_heading(pledge)
+
+
+@register.simple_tag
+def as_of(report: Report) -> SafeString:
+    """``{% as_of report %}``: the month it stands at and its manifesto."""
+    return fragments.as_of(report)
+
+
+@register.simple_tag
+def manifesto_line(report: Report) -> SafeString:
+    """``{% manifesto_line report %}``: its manifesto, mayor and term."""
+    return fragments.manifesto_line(report)
 
 
 @register.simple_tag
