@@ -236,7 +236,11 @@ def _fixed_cells(kind: str, item: Item) -> dict[str, str]:
 
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a fixed-pitch rendering: full-width characters count two."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    return len(text) + sum(1 for char in text if _is_wide(char))
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
 
 
 # Row heights. Neither LibreOffice nor Excel reliably fits a wrapped row's height to its text on
@@ -265,9 +269,12 @@ def wrapped_lines(text: str, width: float) -> int:
     lines = 0
     for paragraph in text.split("\n"):
         lines += 1
+        if 2 * len(paragraph) <= room:
+            continue  # fits even were every character full-width, as most cells do
         used = 0
         for unit in _WRAP_UNIT.findall(paragraph):
-            size = display_width(unit)
+            # A unit longer than one character is an ASCII word: all narrow.
+            size = len(unit) if len(unit) > 1 else 1 + _is_wide(unit)
             if used and used + size > room:
                 lines += 1
                 used = 0
