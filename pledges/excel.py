@@ -160,7 +160,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def escape_cell_text(value: str) -> str:
     """``value`` in OOXML string escaping: ``_xHHHH_`` for control characters, ``_x005F`` for
     text that would otherwise read as such an escape."""
-    value = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", value)
+    if "_x" in value:  # seldom so; the test costs far less than the expression on every cell
+        value = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", value)
     return _UNSAFE_CHARS.sub(lambda match: f"_x{ord(match.group()):04X}_", value)
 
 
