@@ -452,7 +452,9 @@ def _write_export_record(sheet: WriteOnlySheet, rows: ReportData) -> None:
     sheet.append([_cell(sheet, None, "項目"), _cell(sheet, None, "書き出し時の評価・取組状況")])
     for item in rows.items:
         fingerprint = assessment_fingerprint(item.rating, item.notes, item.notes_bulleted)
-        sheet.append([_cell(sheet, None, item.code), _cell(sheet, None, fingerprint)])
+        # A code (4①) and a hex digest can be neither a formula nor need escaping: appended as
+        # plain strings, they spare building 20,000 cells at 10,000 sub-items.
+        sheet.append([item.code, fingerprint])
 
 
 def _rating_validation(footnote: str, rows: list[int], report: Report) -> DataValidation:
