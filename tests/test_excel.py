@@ -11,6 +11,7 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
+from openpyxl import load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pledges import editing, excel, stats
@@ -140,6 +141,80 @@ def test_footnotes_follow_the_table(exported: bytes) -> None:
     assert sheet[f"B{row}"].value.startswith("4①産官学連携「入間市IoT共創コンソーシアム」の創設")
 
 
+def test_title_legend_and_each_footnote_span_the_table(exported: bytes) -> None:
+    sheet = open_workbook(exported)[excel.LIST_SHEET]
+    footnote = row_of(sheet, "※1")
+    merged = {str(cell_range) for cell_range in sheet.merged_cells.ranges}
+    assert merged == {"A1:E1", "A2:E2", f"B{footnote}:E{footnote}"}
+    assert sheet.row_dimensions[footnote].height == excel.row_height(
+        {"B": excel.cell_text(sheet[f"B{footnote}"].value)},
+        {"B": sum(excel.COLUMN_WIDTHS[column] for column in "BCDE")},
+    )
+
+
+def test_each_kind_of_row_has_its_named_style(exported: bytes) -> None:
+    sheet = open_workbook(exported)[excel.LIST_SHEET]
+    chapter, pledge, item = row_of(sheet, "第1章"), row_of(sheet, "1"), row_of(sheet, "1①")
+    footnote = row_of(sheet, "※1")
+
+    def styles(row: int, columns: str = "ABCDE") -> list[str]:
+        return [sheet[f"{column}{row}"].style for column in columns]
+
+    assert (styles(1, "A"), styles(2, "A")) == (["pledges_title"], ["pledges_legend"])
+    assert styles(excel.HEADER_ROW) == ["pledges_header"] * 5
+    assert styles(chapter) == ["pledges_chapter"] * 5
+    assert styles(pledge) == ["pledges_pledge"] * 5
+    assert styles(item) == ["pledges_text"] * 4 + ["pledges_rating"]
+    assert styles(footnote, "AB") == ["pledges_footnote"] * 2
+    fills = {
+        row: sheet[f"E{row}"].fill.fgColor.rgb for row in (excel.HEADER_ROW, chapter, pledge)
+    }
+    assert fills == {excel.HEADER_ROW: "00D9E1F2", chapter: "00FCE4D6", pledge: "00F2F2F2"}
+    assert sheet["A1"].font.size == 14 and sheet["A1"].font.bold
+    assert sheet[f"A{chapter}"].font.bold and not sheet[f"C{item}"].font.bold
+
+    def boxed(cell: str) -> bool:
+        border = sheet[cell].border
+        sides = (border.left, border.right, border.top, border.bottom)
+        return all(side and (side.style, side.color.rgb) == ("thin", "00808080") for side in sides)
+
+    # Every cell of the table is boxed in a thin grey line; the title and footnotes are not.
+    table = range(excel.HEADER_ROW, footnote - 1)  # down to the blank row above the footnotes
+    assert all(boxed(f"{column}{row}") for row in table for column in "ABCDE")
+    assert not boxed("A1") and not boxed(f"B{footnote}")
+    assert sheet[f"D{item}"].alignment.vertical == "top"
+    assert sheet[f"E{item}"].alignment.horizontal == "center"
+    assert not sheet[f"B{chapter}"].alignment.wrap_text
+
+
+def test_both_sheets_print_centred_with_page_numbers(exported: bytes) -> None:
+    workbook = open_workbook(exported)
+    table = workbook[excel.LIST_SHEET]
+    assert table.print_area == f"'{excel.LIST_SHEET}'!$A$1:$E${row_of(table, '※1')}"
+    for sheet in (table, workbook[excel.SUMMARY_SHEET]):
+        footer, fit = sheet.oddFooter, sheet.sheet_properties.pageSetUpPr
+        assert footer is not None and footer.center.text == "&P / &N"
+        assert sheet.print_options.horizontalCentered
+        assert sheet.page_setup.orientation == "landscape"
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        assert fit is not None and fit.fitToPage
+
+
+def test_each_sheet_states_its_size_for_readers_that_trust_it(exported: bytes) -> None:
+    # openpyxl's read-only mode (and pandas through it) reads only as far as a sheet says.
+    workbook = load_workbook(io.BytesIO(exported), read_only=True)
+    sizes = {
+        name: (sheet.max_row, sheet.max_column)
+        for name, sheet in zip(workbook.sheetnames, workbook.worksheets, strict=True)
+    }
+    table_end = excel.HEADER_ROW + 6 + 30 + 60  # chapters, pledges and sub-items of 2022
+    assert sizes == {
+        excel.LIST_SHEET: (table_end + 2, 5),  # a blank row, then the one footnote
+        excel.SUMMARY_SHEET: (4 + 1 + 6, 10),
+        excel.EXPORT_SHEET: (excel.EXPORT_HEADER_ROW + 60, 2),
+    }
+
+
 # -- the 集計 sheet ------------------------------------------------------------------------------
 
 
@@ -180,6 +255,17 @@ def test_summary_sheet_is_recomputed_from_the_ratings_not_the_stated_totals(
     Assessment.objects.filter(pk=assessment(report_2022, 4, 2).pk).update(rating="D")
     overall = summary_rows(excel.export_xlsx(report_2022))["全体"]
     assert [cell.value for cell in overall] == [60, 8, 0.1333, 27, 0.45, 24, 0.4, 1, 0.0167]
+
+
+def test_summary_sheet_keeps_its_header_in_view_and_its_widths(exported: bytes) -> None:
+    sheet = open_workbook(exported)[excel.SUMMARY_SHEET]
+    assert sheet.freeze_panes == "B5"
+    assert sheet["A1"].style == "pledges_title" and sheet["A4"].style == "pledges_header"
+    assert sheet["A5"].style == "pledges_text"
+    assert (sheet["B5"].style, sheet["C5"].style) == ("pledges_number", "pledges_number")
+    assert sheet["D5"].style == "pledges_percent"
+    widths = [sheet.column_dimensions[column].width for column in "ABCDEFGHIJ"]
+    assert widths == [34] + [10] * 9
 
 
 # -- cells are text, never formulas --------------------------------------------------------------
