@@ -39,12 +39,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import lru_cache, wraps
 from typing import Literal, TypeVar, cast, overload
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.exceptions import DisallowedHost
+from django.core.exceptions import DisallowedHost, TooManyFieldsSent
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
@@ -187,21 +188,45 @@ def _generation_and_page(key: str) -> tuple[str | None, CachedPage | None]:
 
 
 def only_known_parameters(request: HttpRequest, names: Iterable[str]) -> None:
-    """Strip ``request``'s query down to ``names``, one value each, in a fixed order.
+    """Strip ``request``'s query down to ``names`` (``known_query``).
 
     What a page shows and how it is cached then depend on these alone: a junk parameter can
     neither end up in the page's links (poisoning what later readers get) nor give each
     request a key of its own (forcing every request to render).
     """
-    if not request.META.get("QUERY_STRING"):
+    query = request.META.get("QUERY_STRING", "")
+    if not query:
         return  # nothing to strip
-    query = QueryDict(mutable=True)
-    for name in sorted(names):
-        values = request.GET.getlist(name)
-        if values:
-            query[name] = values[-1]  # the one a view's GET.get would have used
-    request.META["QUERY_STRING"] = query.urlencode()
-    request.GET = QueryDict(request.META["QUERY_STRING"])  # immutable, as Django makes it
+    known = known_query(query, names)
+    if known != query:
+        request.META["QUERY_STRING"] = known
+        request.GET = QueryDict(known)  # immutable, as Django makes it
+
+
+def known_query(query: str, names: Iterable[str]) -> str:
+    """``query`` with only the parameters ``names``, one value each — the last, which a
+    view's ``GET.get`` would use — in a fixed order.
+
+    Parsed as Django parses a query (blank values kept, at most
+    ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` of them) without building a QueryDict: a cache hit
+    only needs the text.
+    """
+    wanted = frozenset(names)
+    last: dict[str, str] = {}
+    try:
+        pairs = parse_qsl(
+            query, keep_blank_values=True,
+            max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+        )
+    except ValueError as error:  # too many: what QueryDict raises, a 400
+        raise TooManyFieldsSent(
+            "The number of GET/POST parameters exceeded "
+            "settings.DATA_UPLOAD_MAX_NUMBER_FIELDS."
+        ) from error
+    for name, value in pairs:
+        if name in wanted:
+            last[name] = value
+    return urlencode(sorted(last.items()))
 
 
 def is_signed_in(request: HttpRequest) -> bool:

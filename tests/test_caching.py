@@ -381,6 +381,32 @@ def test_a_repeated_known_parameter_counts_once(client, report_2022):
     assert b"rating=A" not in response.content
 
 
+@pytest.mark.parametrize(
+    ("query", "known"),
+    [
+        ("q=a&junk=1&rating=A&rating=C", "q=a&rating=C"),  # the last value, names in order
+        ("report=&page=2", "page=2&report="),  # a blank value is a value
+        ("q=%E3%83%87%E3%82%B8&x=%ZZ", "q=%E3%83%87%E3%82%B8"),  # text re-encoded as Django
+        ("junk=1", ""),
+    ],
+)
+def test_a_query_keeps_only_the_known_parameters_as_django_reads_them(query, known):
+    assert caching.known_query(query, ("rating", "q", "report", "page")) == known
+
+
+@pytest.mark.parametrize("cache", ["per process", "shared"])
+def test_a_query_with_too_many_parameters_is_refused_like_django_refuses_it(
+    client, report_2022, settings, request, cache
+):
+    if cache == "shared":  # the hit is looked for before the stack
+        request.getfixturevalue("shared_cache")
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    flood = "&".join(f"x{n}=1" for n in range(10))
+    for _ in range(2):  # rendered, then (if it were stored) a hit
+        assert client.get(f"/items/?rating=C&{flood}").status_code == 400
+        assert client.get("/items/?rating=C").status_code == 200
+
+
 def test_a_made_up_session_cookie_is_served_from_the_cache(
     client, report_2022, django_assert_num_queries
 ):
