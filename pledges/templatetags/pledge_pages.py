@@ -9,12 +9,10 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from .. import fragments, reading, views
-from ..changes import ItemChange, Trend
+from .. import fragments, views
+from ..changes import ItemChange
 from ..fragments import Badges, format_html_join
-from ..models import Report
 from ..ratings import Level
-from ..stats import Breakdown
 from ..views import ShownItem
 
 register = template.Library()
@@ -53,40 +51,14 @@ def site_footer(context: template.Context) -> SafeString:
     )
 
 
-@register.simple_tag
-def pledge_heading(pledge: reading.Pledge) -> SafeString:
-    """``{% pledge_heading pledge %}``: 1【分野】title, as the city writes a pledge."""
-    return fragments.pledge_heading(pledge)
-
-
-@register.simple_tag
-def as_of(report: Report) -> SafeString:
-    """``{% as_of report %}``: the month it stands at and its manifesto."""
-    return fragments.as_of(report)
-
-
-@register.simple_tag
-def manifesto_line(report: Report) -> SafeString:
-    """``{% manifesto_line report %}``: its manifesto, mayor and term."""
-    return fragments.manifesto_line(report)
-
-
-@register.simple_tag
-def progress_bar(breakdown: Breakdown, size: str = "") -> SafeString:
-    """``{% progress_bar breakdown "large" %}``: the stacked bar of a Breakdown."""
-    return fragments.progress_bar(breakdown, size)
-
-
-@register.simple_tag
-def legend(breakdown: Breakdown) -> SafeString:
-    """``{% legend breakdown %}``: the count of each rating, with its colour."""
-    return fragments.legend(breakdown)
-
-
-@register.simple_tag
-def trend_chart(trend: Trend) -> SafeString:
-    """``{% trend_chart trend %}``: the levels across the reports, as a chart and a table."""
-    return fragments.trend_chart(trend)
+# Fragments a template writes as they are: {% pledge_heading pledge %}, {% as_of report %},
+# {% manifesto_line report %}, {% progress_bar breakdown "large" %}, {% legend breakdown %},
+# {% trend_chart trend %}.
+for fragment in (
+    fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
+    fragments.progress_bar, fragments.legend, fragments.trend_chart,
+):
+    register.simple_tag(fragment)
 
 
 def _badges(context: template.Context) -> Badges:
