@@ -3,23 +3,22 @@
 A template include costs a tenth of a millisecond or more each time it runs; a chapter of a
 large report shows hundreds of sub-items and a comparison thousands of changes. These parts
 are Python functions instead — each the one place of its markup, every value escaped by
-``format_html`` — so a page's rendering costs little beside the data it shows. The rating
-badge keeps its template (``rating_badge.html``), rendered once per level and size by
-``Badges``.
+``format_html`` — so a page's rendering costs little beside the data it shows. The parts
+that are the same on many pages (a rating's badge) are built once per process.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info, ngettext
 from django.utils.translation import gettext as _
 
@@ -60,28 +59,30 @@ def format_html_join(
     return SafeString(separator.join(format_html(template, *args) for args in values))
 
 
-class Badges:
-    """Rating badges for a page that shows a few levels many times: the include
-    (``rating_badge.html``, the one place of its markup) rendered once per level and size,
-    then reused."""
+def badge(level: Level | None, size: str = "") -> SafeString:
+    """A rating as its code and label (never colour alone), coloured by the level's tone;
+    ``level`` None for no rating, ``size`` "small" or "large" for the variants."""
+    return _badge(level, size, get_language())
 
-    def __init__(self) -> None:
-        self._html: dict[tuple[Level | None, str], SafeString] = {}
 
-    def __call__(self, level: Level | None, size: str = "") -> SafeString:
-        if (level, size) not in self._html:
-            html = render_to_string(
-                "pledges/includes/rating_badge.html", {"level": level, "size": size}
-            )
-            self._html[level, size] = mark_safe(html.strip())  # a rendered template, trimmed
-        return self._html[level, size]
+@lru_cache(maxsize=512)
+def _badge(level: Level | None, size: str, language: str | None) -> SafeString:
+    # A page shows a few levels many times: each badge is built once per level, size and
+    # language (the only translated word is 未評価's) in this process.
+    if level is None:
+        return format_html('<span class="badge badge--none">{}</span>', _("未評価"))
+    return format_html(
+        '<span class="badge {}{}"><span class="badge__code">{}</span>'
+        ' <span class="badge__label">{}</span></span>',
+        level.css_class, f" badge--{size}" if size else "", level.code, level.label,
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # A sub-item as the chapter and pledge pages show it
 
 
-def sub_item(shown: ShownItem, heading: int, report: Report, badges: Badges) -> SafeString:
+def sub_item(shown: ShownItem, heading: int, report: Report) -> SafeString:
     """One sub-item's article: title (an ``h{heading}``), badge, how it moved since the
     previous report, content, notes (新 before those added since then), footnotes, the day it
     last changed and, with more than one report, its timeline."""
@@ -107,7 +108,7 @@ def sub_item(shown: ShownItem, heading: int, report: Report, badges: Badges) -> 
         heading=heading,
         code=item.code,
         title=item.title,
-        badge=badges(item.level),
+        badge=badge(item.level),
         movement=_movement_flag(shown.movement),
         content_label=_("公約の内容"),
         content=item.content,
@@ -118,7 +119,7 @@ def sub_item(shown: ShownItem, heading: int, report: Report, badges: Badges) -> 
         ),
         updated_label=_("最終更新"),
         updated=_updated(item),
-        timeline=timeline(shown.timeline, report, badges) if shown.timeline else "",
+        timeline=timeline(shown.timeline, report) if shown.timeline else "",
     )
 
 
@@ -183,7 +184,7 @@ def footnote(display: FootnoteDisplay, carried: bool) -> SafeString:
     )
 
 
-def timeline(line: SubItemTimeline, report: Report, badges: Badges) -> SafeString:
+def timeline(line: SubItemTimeline, report: Report) -> SafeString:
     """One sub-item's reports, newest first; ``report`` is the one on show."""
     return format_html(
         '  <section class="timeline" aria-labelledby="timeline-{anchor}">\n'
@@ -193,12 +194,12 @@ def timeline(line: SubItemTimeline, report: Report, badges: Badges) -> SafeStrin
         anchor=line.anchor,
         heading=_("%(code)sの経過") % {"code": line.code},
         entries=format_html_join(
-            "", "{}", ((_timeline_entry(entry, report, badges),) for entry in line.entries)
+            "", "{}", ((_timeline_entry(entry, report),) for entry in line.entries)
         ),
     )
 
 
-def _timeline_entry(entry: TimelineEntry, report: Report, badges: Badges) -> SafeString:
+def _timeline_entry(entry: TimelineEntry, report: Report) -> SafeString:
     current = entry.report.pk == report.pk
     flags = []
     if entry.movement == "completed":
@@ -271,7 +272,7 @@ def _timeline_entry(entry: TimelineEntry, report: Report, badges: Badges) -> Saf
         movement=entry.movement,
         current=" timeline-current" if current else "",
         month=entry.report.month_label,
-        badge=badges(entry.state.level),
+        badge=badge(entry.state.level),
         flags=format_html_join("", " {}", ((flag,) for flag in flags)),
         parts=format_html_join("\n        ", "{}", ((part,) for part in parts)),
     )
@@ -286,8 +287,7 @@ def _label(level: Level | None) -> str:
 
 
 def change_group(
-    group: str, changes: Sequence[ItemChange], heading: str, empty: str,
-    change_item: ChangeItems,
+    group: str, changes: Sequence[ItemChange], heading: str, empty: str = ""
 ) -> SafeString:
     """One group of a comparison (``group`` its id: completed, back…) under ``heading``: its
     ``changes`` as a list, or ``empty`` (none: the group is left empty) when there are none."""
@@ -295,7 +295,7 @@ def change_group(
     if changes:
         body = format_html(
             '  <ul class="change-list">\n    {}\n  </ul>\n',
-            SafeString("".join(change_item(change) for change in changes)),
+            SafeString("".join(map(ChangeItems(), changes))),
         )
     elif empty:
         body = format_html("  <p>{}</p>\n", empty)
@@ -321,8 +321,7 @@ class ChangeItems:
     """List items of changes, each linking to the sub-item on its pledge page: the words
     translated and the path's pattern found once per list, not once per change."""
 
-    def __init__(self, badges: Badges) -> None:
-        self._badges = badges
+    def __init__(self) -> None:
         self._pledge_paths = numbered_paths("pledges:pledge")
         self._back = format_html('<strong class="flag-back">{}</strong>', _("後退"))
         self._added = format_html('<span class="flag-added">{}</span>', _("追加"))
@@ -331,7 +330,6 @@ class ChangeItems:
         self._title_changed = _("項目名が変わりました(前回:「%(title)s」)")
 
     def __call__(self, change: ItemChange) -> SafeString:
-        badge = self._badges
         before, after, current = change.before, change.after, change.current
         if before and after:
             ratings = badge(before.level)

@@ -30,7 +30,7 @@ from .filters import SubItemFilter
 from .models import Manifesto, Report, SubItem
 from .reading import FootnoteText, Item, Key, item_url, read_report, read_reports
 from .references import split_references
-from .tables import SubItemTable
+from .tables import SortedIds, SubItemTable
 
 
 def report_url(name: str, report: Report, *args: object, fragment: str = "") -> str:
@@ -288,10 +288,10 @@ class ItemListView(SingleTableMixin, FilterView):
     def get_filterset_kwargs(self, filterset_class: type) -> dict:
         return {**super().get_filterset_kwargs(filterset_class), "report": self.report}
 
-    def get_table_data(self) -> QuerySet[SubItem]:
-        # Only the ids: the database sorts, counts and pages them, and the table reads the
-        # page's rows as ``reading.Item``s (one query, whatever the size of the report).
-        return self.object_list.select_related(None).only("pk")
+    def get_table_data(self) -> SortedIds:
+        # Only the ids: the database sorts them, and the table reads the page's rows as
+        # ``reading.Item``s (one query, whatever the size of the report).
+        return SortedIds(self.object_list.select_related(None))
 
     def get_table_kwargs(self) -> dict:
         return {**super().get_table_kwargs(), "report": self.report}

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from collections.abc import Iterable
 
 from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from .. import fragments, views
-from ..changes import ItemChange
-from ..fragments import Badges, format_html_join
-from ..ratings import Level
+from ..fragments import format_html_join
 from ..views import ShownItem
 
 register = template.Library()
@@ -53,27 +50,13 @@ def site_footer(context: template.Context) -> SafeString:
 
 # Fragments a template writes as they are: {% pledge_heading pledge %}, {% as_of report %},
 # {% manifesto_line report %}, {% progress_bar breakdown "large" %}, {% legend breakdown %},
-# {% trend_chart trend %}.
+# {% trend_chart trend %}, {% badge level "small" %},
+# {% change_group "back" comparison.back heading empty %}.
 for fragment in (
-    fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
-    fragments.progress_bar, fragments.legend, fragments.trend_chart,
+    fragments.badge, fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
+    fragments.progress_bar, fragments.legend, fragments.trend_chart, fragments.change_group,
 ):
     register.simple_tag(fragment)
-
-
-def _badges(context: template.Context) -> Badges:
-    # One per rendering of a page (the render context's bottom layer lives as long as the
-    # page's rendering): each level's badge is rendered once however often the page shows it.
-    layer = cast("dict[str, Any]", context.render_context.dicts[0])
-    if "pledges.badges" not in layer:
-        layer["pledges.badges"] = Badges()
-    return layer["pledges.badges"]
-
-
-@register.simple_tag(takes_context=True)
-def badge(context: template.Context, level: Level | None, size: str = "") -> SafeString:
-    """``{% badge level "small" %}``: the rating badge of ``level`` (None for unrated)."""
-    return _badges(context)(level, size)
 
 
 @register.simple_tag(takes_context=True)
@@ -81,19 +64,7 @@ def sub_items(
     context: template.Context, shown: Iterable[ShownItem], heading: int
 ) -> SafeString:
     """``{% sub_items items 3 %}``: each ShownItem's article, headed ``h3`` (``fragments``)."""
-    badges, report = _badges(context), context["report"]
+    report = context["report"]
     return format_html_join(
-        "", "{}", ((fragments.sub_item(entry, heading, report, badges),) for entry in shown)
-    )
-
-
-@register.simple_tag(takes_context=True)
-def change_group(
-    context: template.Context, group: str, changes: Sequence[ItemChange], heading: str,
-    empty: str = "",
-) -> SafeString:
-    """``{% change_group "back" comparison.back heading empty %}``: one group of changes,
-    headed ``heading``, or ``empty`` when it has none."""
-    return fragments.change_group(
-        group, changes, heading, empty, fragments.ChangeItems(_badges(context))
+        "", "{}", ((fragments.sub_item(entry, heading, report),) for entry in shown)
     )
