@@ -752,7 +752,7 @@ def overview_context(
     ``moved`` (``move_counts`` since ``previous``, or None),
     for the line of moves and ``{% trend_chart %}``. With the
     report's ``breakdown``, also ``figure_changes``: (RatingFigure, RatingDelta or None) per
-    rating, to show each figure with its change (``pledges/includes/rating_delta.html``).
+    rating, to show each figure with its change (``{% rating_figures %}``).
     """
     # Another term's reports are not comparable.
     all_reports = trend(report.manifesto_id, published)

@@ -28,11 +28,11 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from . import reading
-    from .changes import ItemChange, SubItemTimeline, TimelineEntry, Trend
+    from .changes import ItemChange, RatingDelta, SubItemTimeline, TimelineEntry, Trend
     from .models import Report
     from .ratings import Level
     from .reading import Item
-    from .stats import Breakdown
+    from .stats import Breakdown, ChapterBreakdown, RatingFigure
     from .views import FootnoteDisplay, ShownItem
 
 
@@ -516,6 +516,59 @@ def pledge_heading(pledge: reading.Pledge) -> SafeString:
         '<span class="pledge-no">{}</span> <span class="pledge-field">【{}】</span>{}',
         pledge.number, pledge.field, pledge.title,
     )
+
+
+def rating_figures(
+    figure_changes: Sequence[tuple[RatingFigure, RatingDelta | None]], report: Report
+) -> SafeString:
+    """The overview's figure per rating: badge, count, percent, the change since the previous
+    report (``RatingDelta``, None for a first report) and a link to the rating's sub-items."""
+    items_path = reverse("pledges:items")
+    entries = []
+    for figure, delta in figure_changes:
+        change = format_html(
+            ' <span class="rating-delta">{}</span>',
+            _("前回 %(before)s → %(after)s, %(difference)s") % {
+                "before": delta.before, "after": delta.after,
+                "difference": delta.signed_difference,
+            },
+        ) if delta else ""
+        # The message holds markup of its own: only the label is text.
+        more = format_html(
+            '<a class="figure__more" href="{}?report={}&amp;rating={}">{}</a>',
+            items_path, report.month, figure.code,
+            SafeString(_('<span class="visually-hidden">%(label)sの</span>項目を見る')
+                       % {"label": _escaped(figure.label)}),
+        ) if figure.count else ""
+        entries.append(format_html(
+            '    <li class="figure {css}" data-rating="{code}">\n'
+            "      {badge}\n"
+            '      <span class="figure__count"><span class="figure__number">{count}</span>'
+            "{unit}</span>\n"
+            '      <span class="figure__percent">{percent}%</span>{change}\n'
+            "      {more}\n"
+            "    </li>\n",
+            css=figure.level.css_class, code=figure.code, badge=badge(figure.level),
+            count=figure.count, unit=_("項目"), percent=figure.percent, change=change,
+            more=more,
+        ))
+    return format_html('<ul class="figures">\n{}  </ul>', SafeString("".join(entries)))
+
+
+def chapter_cards(chapters: Iterable[ChapterBreakdown], report: Report) -> SafeString:
+    """The overview's list of chapters, each a link with its stacked bar and legend."""
+    chapter_path = numbered_paths("pledges:chapter")
+    return format_html('<ol class="chapter-list">\n{}  </ol>', format_html_join("", (
+        '    <li class="chapter-card">\n'
+        '      <a class="chapter-card__link" href="{}?report={}">\n{}\n      </a>\n'
+        "      {}\n      {}\n"
+        "    </li>\n"
+    ), (
+        (chapter_path(chapter.number), report.month,
+         _("第%(n)s章 %(title)s") % {"n": chapter.number, "title": chapter.title},
+         progress_bar(chapter.breakdown), legend(chapter.breakdown))
+        for chapter in chapters
+    )))
 
 
 def as_of(report: Report) -> SafeString:

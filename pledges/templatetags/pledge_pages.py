@@ -51,9 +51,11 @@ def site_footer(context: template.Context) -> SafeString:
 # Fragments a template writes as they are: {% pledge_heading pledge %}, {% as_of report %},
 # {% manifesto_line report %}, {% progress_bar breakdown "large" %}, {% legend breakdown %},
 # {% trend_chart trend %}, {% badge level "small" %},
-# {% change_group "back" comparison.back heading empty %}.
+# {% change_group "back" comparison.back heading empty %},
+# {% rating_figures figure_changes report %}, {% chapter_cards summary.chapters report %}.
 for fragment in (
-    fragments.badge, fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
+    fragments.rating_figures, fragments.chapter_cards, fragments.badge,
+    fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
     fragments.progress_bar, fragments.legend, fragments.trend_chart, fragments.change_group,
 ):
     register.simple_tag(fragment)
