@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info, ngettext
 from django.utils.translation import gettext as _
 
-from .reading import item_url_in, numbered_paths
+from .reading import item_url_in, numbered_paths, page_path
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -523,7 +522,7 @@ def rating_figures(
 ) -> SafeString:
     """The overview's figure per rating: badge, count, percent, the change since the previous
     report (``RatingDelta``, None for a first report) and a link to the rating's sub-items."""
-    items_path = reverse("pledges:items")
+    items_path = page_path("pledges:items")
     entries = []
     for figure, delta in figure_changes:
         change = format_html(
@@ -592,7 +591,7 @@ def manifesto_line(report: Report) -> SafeString:
         parts.append(_("任期 %(term)s") % {"term": manifesto.term_label})
     return format_html(
         '<p class="manifesto-line">{} <a href="{}">{}</a></p>',
-        " ".join(parts), reverse("pledges:manifestos"), _("公約集の一覧"),
+        " ".join(parts), page_path("pledges:manifestos"), _("公約集の一覧"),
     )
 
 
@@ -611,8 +610,8 @@ def site_header(
     """The site's name, its navigation (kept on ``report``), the language switch and, with
     ``reports``, the month selector (to ``selector_action``, else this page, keeping the
     ``selector_keep`` query parameters). ``request`` is None on the 500 page."""
-    overview = reverse("pledges:overview")
-    items = reverse("pledges:items")
+    overview = page_path("pledges:overview")
+    items = page_path("pledges:items")
     return format_html(
         '  <header class="site-header">\n'
         '    <div class="site-header__inner">\n'
@@ -632,15 +631,15 @@ def site_header(
         overview=overview,
         site=_("いるま公約進捗"),
         nav_label=_("サイト内"),
-        home=report.get_absolute_url() if report else overview,
+        home=f"{overview}?report={report.month}" if report else overview,
         home_label=_("概要"),
         items=f"{items}?report={report.month}" if report else items,
         items_label=_("全項目の一覧"),
-        changes=reverse("pledges:changes_latest"),
+        changes=page_path("pledges:changes_latest"),
         changes_label=_("報告ごとの変化"),
-        manifestos=reverse("pledges:manifestos"),
+        manifestos=page_path("pledges:manifestos"),
         manifestos_label=_("公約集の一覧"),
-        follow=reverse("pledges:follow"),
+        follow=page_path("pledges:follow"),
         follow_label=_("更新を受け取る"),
         languages=_language_switch(request),
         selector=_report_selector(
@@ -662,7 +661,7 @@ def _language_switch(request: HttpRequest | None) -> SafeString:
                 '<li><span aria-current="true" lang="{}">{}</span></li>', code, name
             ))
         else:
-            url = f"{reverse('pledges:language', args=[code])}?next={back}"
+            url = f"{page_path('pledges:language', code)}?next={back}"
             links.append(format_html(
                 '<li><a href="{}" hreflang="{}" lang="{}">{}</a></li>', url, code, code, name
             ))
@@ -719,13 +718,13 @@ def site_footer(report: Report | None, filtered_csv_url: str = "") -> SafeString
             '      <p class="downloads__note">{note}</p>\n'
             "    </section>\n",
             title=_("データのダウンロード"),
-            xlsx=reverse("pledges:export_xlsx", args=[report.month]),
+            xlsx=page_path("pledges:export_xlsx", report.month),
             xlsx_label=_("%(label)s現在の進捗状況一覧表（Excel）")
             % {"label": report.month_label},
             filtered=filtered,
-            csv=reverse("pledges:export_csv", args=[report.month]),
+            csv=page_path("pledges:export_csv", report.month),
             csv_label=_("全項目のオープンデータ（CSV）"),
-            json=reverse("pledges:export_json", args=[report.month]),
+            json=page_path("pledges:export_json", report.month),
             json_label=_("全項目のオープンデータ（JSON）"),
             note=_("CSVはUTF-8（BOM付き）なので、Excelでそのまま開けます。"),
         ))

@@ -36,6 +36,23 @@ def item_anchor(pledge: int, position: int) -> str:
     return f"item-{pledge}-{position}"
 
 
+def page_path(name: str, *args: object, **kwargs: object) -> str:
+    """``reverse(name, args=args, kwargs=kwargs)``, once per URL name, arguments, configuration
+    and script prefix: every page's header, footer and links ask for the same few paths, and
+    a ``reverse`` costs 20–30 µs."""
+    return _reversed(
+        name, args, tuple(sorted(kwargs.items())), get_script_prefix(),
+        get_urlconf() or settings.ROOT_URLCONF,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _reversed(
+    name: str, args: tuple, kwargs: tuple, script_prefix: str, urlconf: str
+) -> str:
+    return reverse(name, urlconf=urlconf, args=args, kwargs=dict(kwargs))
+
+
 def numbered_paths(name: str) -> Callable[[int], str]:
     """``number → reverse(name, args=[number])`` for the pages of chapters or pledges by
     number: one ``reverse`` per URL name, configuration and script prefix, then each path is

@@ -28,14 +28,15 @@ from .caching import cached_page
 from .choosing import chosen_report, previous_report, published_reports
 from .filters import SubItemFilter
 from .models import Manifesto, Report, SubItem
-from .reading import FootnoteText, Item, Key, item_url, read_report, read_reports
+from .reading import FootnoteText, Item, Key, item_url, page_path, read_report, read_reports
 from .references import split_references
 from .tables import SortedIds, SubItemTable
 
 
 def report_url(name: str, report: Report, *args: object, fragment: str = "") -> str:
-    """``reverse(name, args)`` pinned to ``report`` with ``?report=``, plus ``#fragment``."""
-    url = reverse(name, args=args) + f"?report={report.month}"
+    """The path of ``name`` with ``args`` pinned to ``report`` with ``?report=``, plus
+    ``#fragment``."""
+    url = page_path(name, *args) + f"?report={report.month}"
     return f"{url}#{fragment}" if fragment else url
 
 
@@ -305,7 +306,7 @@ class ItemListView(SingleTableMixin, FilterView):
         context.update(
             report=self.report,
             reports=self.reports,
-            filtered_csv_url=reverse("pledges:items_csv") + "?" + query.urlencode(),
+            filtered_csv_url=page_path("pledges:items_csv") + "?" + query.urlencode(),
             # Switching the report keeps the filters (a chapter number means the same there).
             selector_keep=[
                 (name, value)
@@ -416,7 +417,7 @@ def changes_context(
         "report": shown,
         "reports": reports,
         # Choosing a month here shows that month against the one before it.
-        "selector_action": reverse("pledges:changes_latest"),
+        "selector_action": page_path("pledges:changes_latest"),
     }
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from .. import fragments, views
 from ..fragments import format_html_join
+from ..reading import page_path
 from ..views import ShownItem
 
 register = template.Library()
@@ -24,8 +24,15 @@ def report_url(context: template.Context, name: str, *args: object, fragment: st
     report = context.get("report")
     if report is not None:
         return views.report_url(name, report, *args, fragment=fragment)
-    url = reverse(name, args=args)
+    url = page_path(name, *args)
     return f"{url}#{fragment}" if fragment else url
+
+
+@register.simple_tag
+def path(name: str, *args: object, **kwargs: object) -> str:
+    """``{% path "pledges:feed" %}``: ``{% url %}`` reversed once per process
+    (``reading.page_path``)."""
+    return page_path(name, *args, **kwargs)
 
 
 @register.simple_tag(takes_context=True)
