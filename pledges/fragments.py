@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from . import reading
-    from .changes import ItemChange, RatingDelta, SubItemTimeline, TimelineEntry, Trend
+    from .changes import Comparison, ItemChange, RatingDelta, SubItemTimeline, TimelineEntry, Trend
     from .models import Report
     from .ratings import Level
     from .reading import Item
@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 
 def _escaped(value: object) -> str:
+    if type(value) is str:  # the most common value: plain text
+        return html.escape(value)
+    if type(value) is int or type(value) is float:  # a number's text has nothing to escape
+        return str(value)
     if hasattr(value, "__html__"):  # SafeString and the like: HTML already
         return value.__html__()
     return html.escape(str(value))
@@ -313,6 +317,45 @@ def change_group(
         heading=heading,
         count=ngettext("%(counter)s件", "%(counter)s件", count) % {"counter": count},
         body=body,
+    )
+
+
+def rating_change_table(comparison: Comparison) -> SafeString:
+    """The count per rating in the two reports of ``comparison`` and the difference."""
+    def difference_class(difference: int) -> str:
+        return " difference-up" if difference > 0 else " difference-down" if difference < 0 else ""
+
+    return format_html(
+        '<table class="rating-changes">\n'
+        "  <thead>\n    <tr>\n"
+        '      <th scope="col">{rating}</th>\n'
+        '      <th scope="col">{before}</th>\n'
+        '      <th scope="col">{after}</th>\n'
+        '      <th scope="col">{difference}</th>\n'
+        "    </tr>\n  </thead>\n"
+        "  <tbody>\n{rows}  </tbody>\n"
+        "  <tfoot>\n    <tr>\n"
+        '      <th scope="row">{total_label}</th>\n'
+        "      <td>{total_before}</td>\n      <td>{total_after}</td>\n"
+        '      <td class="difference">{total_difference}</td>\n'
+        "    </tr>\n  </tfoot>\n"
+        "</table>",
+        rating=_("評価"),
+        before=comparison.before.report.month_label,
+        after=comparison.after.report.month_label,
+        difference=_("増減"),
+        rows=format_html_join("", (
+            '    <tr>\n      <th scope="row">{}</th>\n      <td>{}</td>\n      <td>{}</td>\n'
+            '      <td class="difference{}">{}</td>\n    </tr>\n'
+        ), (
+            (badge(delta.level), delta.before, delta.after,
+             difference_class(delta.difference), delta.signed_difference)
+            for delta in comparison.ratings
+        )),
+        total_label=_("項目数"),
+        total_before=comparison.before.breakdown.total,
+        total_after=comparison.after.breakdown.total,
+        total_difference=comparison.signed_total_difference,
     )
 
 

@@ -59,10 +59,11 @@ def site_footer(context: template.Context) -> SafeString:
 # {% manifesto_line report %}, {% progress_bar breakdown "large" %}, {% legend breakdown %},
 # {% trend_chart trend %}, {% badge level "small" %},
 # {% change_group "back" comparison.back heading empty %},
-# {% rating_figures figure_changes report %}, {% chapter_cards summary.chapters report %}.
+# {% rating_figures figure_changes report %}, {% chapter_cards summary.chapters report %},
+# {% rating_change_table comparison %}.
 for fragment in (
-    fragments.rating_figures, fragments.chapter_cards, fragments.badge,
-    fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
+    fragments.rating_change_table, fragments.rating_figures, fragments.chapter_cards,
+    fragments.badge, fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
     fragments.progress_bar, fragments.legend, fragments.trend_chart, fragments.change_group,
 ):
     register.simple_tag(fragment)
