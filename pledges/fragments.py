@@ -560,6 +560,44 @@ def pledge_heading(pledge: reading.Pledge) -> SafeString:
     )
 
 
+def chapter_pledges(
+    pledges: Sequence[tuple[reading.Pledge, Sequence[ShownItem]]], report: Report
+) -> SafeString:
+    """A chapter page's body: the list of its pledges with their sub-items' badges, then each
+    pledge's section with its sub-items (``sub_item``) and a link to the pledge's page."""
+    pledge_path = numbered_paths("pledges:pledge")
+    toc = format_html_join("", (
+        '    <li><a href="#pledge-{}">{}</a>\n'
+        '      <span class="toc__ratings">{}</span></li>\n'
+    ), (
+        (pledge.number, pledge_heading(pledge),
+         SafeString("".join(badge(shown.item.level, "small") for shown in items)))
+        for pledge, items in pledges
+    ))
+    sections = SafeString("".join(
+        format_html(
+            '<section class="pledge" id="pledge-{number}"'
+            ' aria-labelledby="pledge-{number}-title">\n'
+            '  <h2 id="pledge-{number}-title">{heading}</h2>\n'
+            "  {items}\n"
+            '  <p class="pledge__link"><a href="{path}?report={month}">{link}</a></p>\n'
+            "</section>\n",
+            number=pledge.number, heading=pledge_heading(pledge),
+            items=SafeString("".join(sub_item(shown, 3, report) for shown in items)),
+            path=pledge_path(pledge.number), month=report.month,
+            link=_("公約%(n)sのページへ") % {"n": pledge.number},
+        )
+        for pledge, items in pledges
+    ))
+    return format_html(
+        '<nav class="toc" aria-labelledby="toc-title">\n'
+        '  <h2 id="toc-title">{}</h2>\n'
+        "  <ul>\n{}  </ul>\n"
+        "</nav>\n{}",
+        _("この章の公約"), toc, sections,
+    )
+
+
 def rating_figures(
     figure_changes: Sequence[tuple[RatingFigure, RatingDelta | None]], report: Report
 ) -> SafeString:

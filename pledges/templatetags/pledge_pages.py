@@ -60,9 +60,10 @@ def site_footer(context: template.Context) -> SafeString:
 # {% trend_chart trend %}, {% badge level "small" %},
 # {% change_group "back" comparison.back heading empty %},
 # {% rating_figures figure_changes report %}, {% chapter_cards summary.chapters report %},
-# {% rating_change_table comparison %}.
+# {% rating_change_table comparison %}, {% chapter_pledges pledges report %}.
 for fragment in (
-    fragments.rating_change_table, fragments.rating_figures, fragments.chapter_cards,
+    fragments.chapter_pledges, fragments.rating_change_table, fragments.rating_figures,
+    fragments.chapter_cards,
     fragments.badge, fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
     fragments.progress_bar, fragments.legend, fragments.trend_chart, fragments.change_group,
 ):
