@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from .reading import item_url_in, numbered_paths, page_path
 
 if TYPE_CHECKING:
+    from django.forms import Form
     from django.http import HttpRequest
 
     from . import reading
@@ -558,6 +559,76 @@ def pledge_heading(pledge: reading.Pledge) -> SafeString:
         '<span class="pledge-no">{}</span> <span class="pledge-field">【{}】</span>{}',
         pledge.number, pledge.field, pledge.title,
     )
+
+
+def item_filters(
+    form: Form, sort_choices: Iterable[tuple[str, str]], sort: str, report: Report
+) -> SafeString:
+    """The /items/ form: a control per filter of ``form`` (a choice as a select, anything else
+    as a text input, each with its label, help and errors), the order of the rows, and a link
+    that clears it all; every value kept on ``report``.
+
+    Written here rather than by each widget's templates (a template per option of a select):
+    django-filter still builds, validates and applies the form."""
+    fields = []
+    for field in form:
+        current = field.value()
+        choices = getattr(field.field, "choices", None)
+        if choices is not None:
+            control = format_html(
+                '<select name="{}" id="{}">{}</select>', field.html_name, field.auto_id,
+                _options(choices, "" if current is None else str(current)),
+            )
+        else:
+            max_length = getattr(field.field, "max_length", None)
+            control = format_html(
+                '<input type="{}" name="{}" value="{}"{}{} id="{}">',
+                getattr(field.field.widget, "input_type", "text"), field.html_name,
+                "" if current is None else current,
+                format_html(' maxlength="{}"', max_length) if max_length else "",
+                format_html(' aria-describedby="{}_helptext"', field.auto_id)
+                if field.help_text else "",
+                field.auto_id,
+            )
+        fields.append(format_html(
+            '  <div class="filters__field{}">\n'
+            '    <label for="{}">{}</label>\n'
+            "    {}\n{}{}"
+            "  </div>\n",
+            " filters__field--error" if field.errors else "",
+            field.id_for_label, field.label, control,
+            format_html('    <p class="filters__help" id="{}_helptext">{}</p>\n',
+                        field.auto_id, field.help_text) if field.help_text else "",
+            format_html_join("", '    <p class="filters__error" role="alert">{}</p>\n',
+                             ((error,) for error in field.errors)),
+        ))
+    items = page_path("pledges:items")
+    return format_html(
+        '<form class="filters" method="get" action="{items}" role="search"'
+        ' aria-label="{label}">\n'
+        '  <input type="hidden" name="report" value="{month}">\n'
+        "{fields}"
+        '  <div class="filters__field">\n'
+        '    <label for="id_sort">{sort_label}</label>\n'
+        '    <select name="sort" id="id_sort">{sorts}</select>\n'
+        "  </div>\n"
+        '  <div class="filters__actions">\n'
+        '    <button type="submit">{submit}</button>\n'
+        '    <a href="{items}?report={month}">{clear}</a>\n'
+        "  </div>\n"
+        "</form>",
+        items=items, label=_("項目の絞り込み"), month=report.month,
+        fields=SafeString("".join(fields)), sort_label=_("並べ替え"),
+        sorts=_options(sort_choices, sort), submit=_("絞り込む"), clear=_("条件をクリア"),
+    )
+
+
+def _options(choices: Iterable[tuple[object, object]], current: str) -> SafeString:
+    # The empty choice ("すべての…") is selected when nothing is chosen.
+    return format_html_join("", "<option value=\"{}\"{}>{}</option>", (
+        (value, " selected" if str(value) == current else "", label)
+        for value, label in choices
+    ))
 
 
 def chapter_pledges(

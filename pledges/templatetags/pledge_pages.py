@@ -60,8 +60,10 @@ def site_footer(context: template.Context) -> SafeString:
 # {% trend_chart trend %}, {% badge level "small" %},
 # {% change_group "back" comparison.back heading empty %},
 # {% rating_figures figure_changes report %}, {% chapter_cards summary.chapters report %},
-# {% rating_change_table comparison %}, {% chapter_pledges pledges report %}.
+# {% rating_change_table comparison %}, {% chapter_pledges pledges report %},
+# {% item_filters filter.form sort_choices sort report %}.
 for fragment in (
+    fragments.item_filters,
     fragments.chapter_pledges, fragments.rating_change_table, fragments.rating_figures,
     fragments.chapter_cards,
     fragments.badge, fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
