@@ -7,15 +7,20 @@ assessments, never copied from the totals the file states.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count
 
 from .models import Assessment, Chapter, Report, StatedTotal
 from .ratings import Level, Scale
 from .table_format import percent_of
+
+if TYPE_CHECKING:
+    from .reading import Item
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,24 @@ def chapter_summaries(report: Report, number: int | None = None) -> list[Chapter
         )
         for (chapter_number, title), by_rating in counts.items()
     ]
+
+
+def chapter_breakdown(
+    report: Report, number: int, items: Sequence[Item]
+) -> ChapterBreakdown | None:
+    """Chapter ``number`` of published ``report`` with its figures, counted from ``items``: its
+    sub-items, as the page showing them has read them. Every sub-item of a published report
+    has its assessment (``editing.publish``), so they count as ``chapter_summaries`` counts;
+    its query is left for a chapter without sub-items. None when there is no such chapter."""
+    if not items:
+        found = chapter_summaries(report, number)
+        return found[0] if found else None
+    counts = Counter(item.rating for item in items)
+    return ChapterBreakdown(
+        number=number,
+        title=items[0].chapter_title,
+        breakdown=Breakdown.from_counts(counts, len(items), report.scale),
+    )
 
 
 def report_summary(report: Report) -> ReportSummary:

@@ -191,15 +191,14 @@ def overview(request: HttpRequest) -> HttpResponse:
 @cached_page(depends="previous")  # flags what moved since the previous report
 def chapter(request: HttpRequest, number: int) -> HttpResponse:
     report, reports = chosen_report(request)
-    found = stats.chapter_summaries(report, number)
-    if not found:
-        raise Http404(_("この報告にその章はありません。"))
-    chapter = found[0]
     # This chapter in this report and the one before it, in the one query either alone takes.
     previous = previous_report(report, reports)
     read = [previous, report] if previous else [report]
     by_report = read_reports(read, Q(pledge__chapter__number=number))
     data = by_report[report.pk]
+    chapter = stats.chapter_breakdown(report, number, data.items)
+    if chapter is None:
+        raise Http404(_("この報告にその章はありません。"))
     moves = changes.moves(by_report[previous.pk].by_key, data.by_key) if previous else {}
     context = {
         "report": report,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db.models import Q
 
 from pledges import loading, stats
-from pledges.models import Assessment
+from pledges.models import Assessment, Chapter
+from pledges.reading import read_reports
 from pledges.testing import generated_table
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_report_for_module")]
@@ -56,3 +58,27 @@ def test_summary_is_one_query_whatever_the_size(django_assert_num_queries, repor
     loading.load_table(generated_table(sub_items=2000), same_manifesto=True)
     with django_assert_num_queries(1):
         stats.report_summary(report_2022)
+
+
+def test_a_chapters_figures_from_its_read_sub_items_are_the_databases(
+    django_assert_num_queries, report_2022
+):
+    counted = {c.number: c for c in stats.chapter_summaries(report_2022)}
+    for number, expected in counted.items():
+        items = read_reports([report_2022], Q(pledge__chapter__number=number))[
+            report_2022.pk
+        ].items
+        with django_assert_num_queries(0):
+            found = stats.chapter_breakdown(report_2022, number, items)
+        assert found == expected
+    # The real chapter 1: A 2, B 3, C 3 of 8.
+    assert [(f.code, f.count) for f in counted[1].breakdown.ratings][:3] == [
+        ("A", 2), ("B", 3), ("C", 3),
+    ]
+
+
+def test_a_chapter_without_sub_items_is_counted_in_the_database(report_2022):
+    Chapter.objects.create(report=report_2022, number=7, title="空の章")
+    empty = stats.chapter_breakdown(report_2022, 7, ())
+    assert (empty.title, empty.breakdown.total) == ("空の章", 0)
+    assert stats.chapter_breakdown(report_2022, 8, ()) is None

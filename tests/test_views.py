@@ -213,12 +213,13 @@ def test_footnote_references_to_missing_items_stay_plain_text(client, report_202
 def test_a_chapter_no_footnote_concerns_shows_none_and_looks_up_no_reference(
     client, report_2022, django_assert_num_queries
 ):
-    # The published reports, the chapter's figures, its sub-items, the footnotes' texts; the
-    # sub-items ※1 names (4①, 28①, 28②) are looked up only on a page it concerns.
-    with django_assert_num_queries(4):
+    # The published reports, its sub-items (the chapter's figures are counted from them), the
+    # footnotes' texts; the sub-items ※1 names (4①, 28①, 28②) are looked up only on a page it
+    # concerns.
+    with django_assert_num_queries(3):
         html = client.get("/chapters/2/").content.decode()
     assert "※1" not in html
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         html = client.get("/chapters/1/").content.decode()
     assert "注記 ※1" in html
 
