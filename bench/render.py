@@ -1,6 +1,6 @@
 """Uncached render time of the public pages as a ratio to ``/items.csv`` of the same report.
 
-    python bench/render.py [--repeat 15]
+    python bench/render.py [--repeat 30]
 
 One process, Django's test Client, ``DEBUG`` off and ``CACHE_URL=dummy://`` (every request
 renders), on a throw-away SQLite file: the real 2022 table plus the 2023 report built from it
@@ -8,9 +8,9 @@ renders), on a throw-away SQLite file: the real 2022 table plus the 2023 report 
 of two generated reports of 2,000 sub-items a year apart (every tenth sub-item rated one level
 better in the second), measured on the newest, without ``?report=``: each page compares like
 with like, /changes/ two reports of 2,000.
-Each page is requested ``--repeat`` times after one warm-up; the fastest is shown (the box is
-shared: the minimum is the least disturbed by other jobs), and its ratio to ``/items.csv`` at
-that size. The goal (issue "Fast without the cache"): every
+Each page is requested ``--repeat`` times after one warm-up, the pages taking turns; the
+fastest is shown (the box is shared: the minimum is the least disturbed by other jobs), and its
+ratio to ``/items.csv`` at that size. The goal (issue "Fast without the cache"): every
 page ≤ 1.0, ``/items/`` ≤ 1.5.
 """
 
@@ -30,18 +30,22 @@ PAGES = ("/", "/chapters/1/", "/pledges/2/", "/changes/", "/items/", "/items/?ra
 BASELINE = "/items.csv"
 
 
-def fastest_ms(client, path: str, repeat: int) -> float:
-    response = client.get(path)
-    if response.status_code != 200:
-        raise SystemExit(f"{path}: HTTP {response.status_code}")
-    times = []
+def fastest_ms(client, paths: list[str], repeat: int) -> dict[str, float]:
+    """{path: the fastest of ``repeat`` requests, ms}: the paths take turns, round after round,
+    so that a disturbance on the shared machine falls on every page alike."""
+    for path in paths:
+        response = client.get(path)  # the warm-up, and the check that the page is there
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: HTTP {response.status_code}")
+    times: dict[str, list[float]] = {path: [] for path in paths}
     for _ in range(repeat):
-        start = time.perf_counter()
-        response = client.get(path)
-        if response.status_code == 200 and hasattr(response, "content"):
-            response.content  # noqa: B018  # a streaming or lazy body is part of the cost
-        times.append(time.perf_counter() - start)
-    return min(times) * 1000
+        for path in paths:
+            start = time.perf_counter()
+            response = client.get(path)
+            if hasattr(response, "content"):
+                response.content  # noqa: B018  # a streaming or lazy body is part of the cost
+            times[path].append(time.perf_counter() - start)
+    return {path: min(taken) * 1000 for path, taken in times.items()}
 
 
 def with_report(path: str, month: str | None) -> str:
@@ -51,10 +55,8 @@ def with_report(path: str, month: str | None) -> str:
 
 
 def measure(client, month: str | None, repeat: int) -> dict[str, float]:
-    return {
-        path: fastest_ms(client, with_report(path, month), repeat)
-        for path in (BASELINE, *PAGES)
-    }
+    asked = {with_report(path, month): path for path in (BASELINE, *PAGES)}
+    return {asked[path]: ms for path, ms in fastest_ms(client, list(asked), repeat).items()}
 
 
 def next_year(table):
@@ -76,7 +78,7 @@ def next_year(table):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15, help="timed requests per page (15)")
+    parser.add_argument("--repeat", type=int, default=30, help="timed requests per page (30)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pledges-render-") as directory:

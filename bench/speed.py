@@ -1,6 +1,6 @@
 """Both speed ratios of the public pages, measured in one run: uncached and cached.
 
-    python bench/speed.py [--repeat 20] [--duration 10] [--connections 50] [--workers 4]
+    python bench/speed.py [--repeat 30] [--duration 10] [--connections 50] [--workers 4]
 
 1. Uncached (``bench/render.py`` in a child process: one process, Django's test Client,
    ``DEBUG`` off, ``CACHE_URL=dummy://``, SQLite): each public page's render time as a multiple
@@ -68,7 +68,7 @@ def verdict(ok: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20, help="uncached requests per page (20)")
+    parser.add_argument("--repeat", type=int, default=30, help="uncached requests per page (30)")
     parser.add_argument("--duration", type=int, default=10, help="wrk seconds per page (10)")
     parser.add_argument("--connections", type=int, default=50, help="wrk connections (50)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (4)")
