@@ -6,7 +6,10 @@ Everything here runs a fixed number of queries whatever the size of the reports:
 - ``trend()``: two queries → every published report with its counts per rating;
 - ``item_states(reports)``: the reports' items through ``reading.read_reports`` (one query),
   which are then matched by key in Python;
-- ``compare(before, after)`` = ``item_states`` of both; ``compare_reports`` adds the counting.
+- ``compare(before, after)``: two queries whatever the size of the reports — where each
+  sub-item is, with its title and rating (``reading.sub_item_states``), and the notes the later
+  report added (``reading.notes_added``: the database compares the notes, a comparison does not
+  read the ones both reports have); ``compare_reports`` adds the counting.
 
 Counts always come from the database (``stats.counts_by_report``); Python only matches
 sub-items by key and sorts them into groups.
@@ -17,16 +20,17 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TypeVar
 
 from django.db.models import Q
 
 from . import reading, stats
 from .models import Report
 from .ratings import Level, Scale
-from .reading import Item, Key
+from .reading import Item, Key, SubItemState
 from .stats import Breakdown
 
 # Groups of an ItemChange, in the order the pages show them.
@@ -175,12 +179,12 @@ class ItemChange:
     """One matched (or unmatched) sub-item between two reports and the group it falls in."""
 
     kind: str
-    before: Item | None
-    after: Item | None
+    before: SubItemState | None
+    after: SubItemState | None
     new_notes: tuple[str, ...] = ()
 
     @property
-    def current(self) -> Item:
+    def current(self) -> SubItemState:
         """The later state when there is one (its title and link are the ones to show)."""
         state = self.after or self.before
         assert state is not None
@@ -211,18 +215,26 @@ class ItemChange:
         }
 
 
-def match(before: dict[Key, Item], after: dict[Key, Item]) -> list[ItemChange]:
-    """Every sub-item of either side as an ItemChange, in (chapter, pledge, position) order."""
+State = TypeVar("State", bound=SubItemState)
+
+
+def match(
+    before: Mapping[Key, State], after: Mapping[Key, State],
+    notes_added: Callable[[State | None, State], tuple[str, ...]],
+) -> list[ItemChange]:
+    """Every sub-item of either side as an ItemChange, in (chapter, pledge, position) order;
+    ``notes_added(old, new)`` tells the notes ``new`` has that ``old`` (None: it is new)
+    lacks — ``new_notes_of`` for ``Item``s."""
     changes = []
     for key in sorted(before.keys() | after.keys()):
         old, new = before.get(key), after.get(key)
         if new is None:
             changes.append(ItemChange(REMOVED, old, None))
         elif old is None:
-            changes.append(ItemChange(ADDED, None, new, new_notes_of(None, new)))
+            changes.append(ItemChange(ADDED, None, new, notes_added(None, new)))
         else:
             kind = movement(old.rating, new.rating, new.scale)
-            notes = new_notes_of(old, new)
+            notes = notes_added(old, new)
             if kind == UNCHANGED and notes:
                 kind = NEW_NOTES
             changes.append(ItemChange(kind, old, new, notes))
@@ -236,18 +248,22 @@ def move_counts(before: Report, after: Report) -> dict[str, int]:
     """How many sub-items moved from ``before`` to ``after``: {COMPLETED, FORWARD, BACK: count},
     matched by key and classified by ``movement`` as ``match`` does, from their ratings alone
     (one light query, for a page that shows only these counts)."""
-    ratings = reading.ratings_by_key([before, after])
-    old, new, scale = ratings[before.pk], ratings[after.pk], after.scale
+    states = reading.sub_item_states([before, after])
+    old, new, scale = states[before.pk], states[after.pk], after.scale
     counts = dict.fromkeys(MOVES, 0)
-    for key, rating in new.items():
-        if key in old and (kind := movement(old[key], rating, scale)) in counts:
+    for key, state in new.items():
+        if key in old and (kind := movement(old[key].rating, state.rating, scale)) in counts:
             counts[kind] += 1
     return counts
 
 
 def moves(before: dict[Key, Item], after: dict[Key, Item]) -> dict[Key, str]:
     """{key: COMPLETED, FORWARD or BACK} for the sub-items whose rating moved (no query)."""
-    return {change.key: change.kind for change in match(before, after) if change.kind in MOVES}
+    return {
+        change.key: change.kind
+        for change in match(before, after, new_notes_of)
+        if change.kind in MOVES
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,14 +363,19 @@ class Comparison:
 
 
 def compare(before: ReportFigures, after: ReportFigures) -> Comparison:
-    """Match the sub-items of two reports (one query; counts come with the figures)."""
-    states = item_states([before.report, after.report])
-    items = match(states[before.report.pk], states[after.report.pk])
+    """Match the sub-items of two reports: two queries whatever their size (their states, and
+    the notes ``after`` added); counts come with the figures."""
+    states = reading.sub_item_states([before.report, after.report])
+    added = reading.notes_added(before.report, after.report)
+    items = match(
+        states[before.report.pk], states[after.report.pk],
+        lambda _old, new: added.get(new.sub_item_id, ()),
+    )
     return Comparison(before=before, after=after, items=tuple(items))
 
 
 def compare_reports(before: Report, after: Report) -> Comparison:
-    """``compare`` for two published reports, counting them first (two queries in all)."""
+    """``compare`` for two published reports, counting them first (three queries in all)."""
     figures = {f.report.pk: f for f in published_figures([before, after])}
     return compare(figures[before.pk], figures[after.pk])
 
@@ -371,7 +392,9 @@ def consecutive_comparisons(figures: Sequence[ReportFigures]) -> list[Comparison
         Comparison(
             before=older,
             after=newer,
-            items=tuple(match(states[older.report.pk], states[newer.report.pk])),
+            items=tuple(
+                match(states[older.report.pk], states[newer.report.pk], new_notes_of)
+            ),
         )
         for group in by_manifesto.values()
         for older, newer in itertools.pairwise(group)

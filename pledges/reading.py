@@ -20,10 +20,10 @@ from functools import cached_property, lru_cache
 from itertools import groupby
 
 from django.conf import settings
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, Exists, F, OuterRef, Q, When
 from django.urls import get_script_prefix, get_urlconf, reverse
 
-from .models import Footnote, Report, SubItem
+from .models import Footnote, ProgressNote, Report, SubItem
 from .ratings import Level, Scale
 from .table_format import circled_number, month_label
 
@@ -85,29 +85,19 @@ def item_url_in(pledge_paths: Callable[[int], str], month: str, pledge: int,
     return f"{pledge_paths(pledge)}?report={month}#{item_anchor(pledge, position)}"
 
 
-@dataclass(frozen=True)
-class Item:
-    """One sub-item of one report, with its chapter, pledge, rating and notes, as plain values."""
+@dataclass(frozen=True, kw_only=True)
+class SubItemState:
+    """Where one sub-item of one report is, its title and its rating: what a comparison of
+    reports needs (``sub_item_states``); ``Item`` is the sub-item with everything else."""
 
     report_id: int
     month: str
     sub_item_id: int
     chapter: int
-    chapter_title: str
     pledge: int
-    pledge_field: str
-    pledge_title: str
     position: int
     title: str
-    content: str
     rating: str  # a code of ``scale``, or "" while a draft leaves it open
-    notes: tuple[str, ...]
-    notes_bulleted: bool
-    footnote: str  # its marker (※1), or ""
-    footnote_id: int | None
-    # When staff last changed its rating, footnote or notes; None while they are as the city
-    # published them (a fresh import or copy, revision 0), whatever day they were loaded.
-    updated: datetime | None
     scale: Scale = field(compare=False, repr=False)
 
     @property
@@ -152,6 +142,28 @@ class Item:
         return f"第{self.chapter}章"
 
     @property
+    def item_label(self) -> str:
+        """``①title``."""
+        return self.marker + self.title
+
+
+@dataclass(frozen=True, kw_only=True)
+class Item(SubItemState):
+    """One sub-item of one report, with its chapter, pledge, rating and notes, as plain values."""
+
+    chapter_title: str
+    pledge_field: str
+    pledge_title: str
+    content: str
+    notes: tuple[str, ...]
+    notes_bulleted: bool
+    footnote: str  # its marker (※1), or ""
+    footnote_id: int | None
+    # When staff last changed its rating, footnote or notes; None while they are as the city
+    # published them (a fresh import or copy, revision 0), whatever day they were loaded.
+    updated: datetime | None
+
+    @property
     def chapter_label(self) -> str:
         return f"{self.chapter_code} {self.chapter_title}"
 
@@ -159,11 +171,6 @@ class Item:
     def pledge_label(self) -> str:
         """``【分野】title``."""
         return f"【{self.pledge_field}】{self.pledge_title}"
-
-    @property
-    def item_label(self) -> str:
-        """``①title``."""
-        return self.marker + self.title
 
 
 @dataclass(frozen=True)
@@ -323,15 +330,49 @@ def read_reports(
     }
 
 
-def ratings_by_key(reports: Sequence[Report]) -> dict[int, dict[Key, str]]:
-    """{report id: {key: rating}} for every sub-item of ``reports``: one query of four numbers
-    and a code per sub-item, for what needs only how ratings moved (no texts, no notes)."""
-    ratings: dict[int, dict[Key, str]] = {report.pk: {} for report in reports}
-    for report_id, chapter, pledge, position, rating in SubItem.objects.filter(
-        pledge__chapter__report__in=list(ratings)
-    ).values_list(
-        "pledge__chapter__report_id", "pledge__chapter__number", "pledge__number", "position",
-        "assessment__rating",
+def sub_item_states(reports: Sequence[Report]) -> dict[int, dict[Key, SubItemState]]:
+    """{report id: {key: state}} for every sub-item of ``reports``: one query of a row per
+    sub-item (no text but the title, no notes), whatever their number."""
+    by_id = {report.pk: report for report in reports}
+    states: dict[int, dict[Key, SubItemState]] = {pk: {} for pk in by_id}
+    months = {pk: report.month for pk, report in by_id.items()}
+    scales = {pk: report.scale for pk, report in by_id.items()}
+    for pk, report_id, chapter, pledge, position, title, rating in (
+        SubItem.objects.filter(pledge__chapter__report__in=list(by_id))
+        .order_by("pledge__chapter__report_id", "pledge__chapter__number", "pledge__number",
+                  "position")
+        .values_list("pk", "pledge__chapter__report_id", "pledge__chapter__number",
+                     "pledge__number", "position", "title", "assessment__rating")
     ):
-        ratings[report_id][chapter, pledge, position] = rating or ""
-    return ratings
+        states[report_id][chapter, pledge, position] = SubItemState(
+            report_id=report_id, month=months[report_id], sub_item_id=pk, chapter=chapter,
+            pledge=pledge, position=position, title=title, rating=rating or "",
+            scale=scales[report_id],
+        )
+    return states
+
+
+def notes_added(before: Report, after: Report) -> dict[int, tuple[str, ...]]:
+    """{sub-item id in ``after``: its notes whose exact text the sub-item of the same key in
+    ``before`` lacks (all its notes when ``before`` has no such sub-item)}, in their order.
+
+    One query: the database compares the notes, so a comparison does not read the notes both
+    reports have — most of them, year after year.
+    """
+    of = "assessment__sub_item__"
+    in_before = ProgressNote.objects.filter(
+        assessment__sub_item__pledge__chapter__report=before,
+        assessment__sub_item__pledge__chapter__number=OuterRef(f"{of}pledge__chapter__number"),
+        assessment__sub_item__pledge__number=OuterRef(f"{of}pledge__number"),
+        assessment__sub_item__position=OuterRef(f"{of}position"),
+        text=OuterRef("text"),
+    )
+    added: dict[int, list[str]] = defaultdict(list)
+    for sub_item_id, text in (
+        ProgressNote.objects.filter(assessment__sub_item__pledge__chapter__report=after)
+        .exclude(Exists(in_before))
+        .order_by(f"{of}id", "position", "id")
+        .values_list(f"{of}id", "text")
+    ):
+        added[sub_item_id].append(text)
+    return {sub_item_id: tuple(notes) for sub_item_id, notes in added.items()}

@@ -146,13 +146,14 @@ def test_feed_has_one_entry_per_published_report_summarising_its_changes(
 
 
 @pytest.mark.parametrize(
-    ("url", "queries"), [("/feed/", 4), ("/changes/", 3), ("/changes/2022-03/2024-03/", 3)]
+    ("url", "queries"), [("/feed/", 4), ("/changes/", 4), ("/changes/2022-03/2024-03/", 4)]
 )
 def test_feed_and_changes_page_run_a_fixed_number_of_queries(
     client, three_reports, django_assert_num_queries, url, queries
 ):
     # The reports, their counts per rating (one grouped query, whatever each report's scale),
-    # then every sub-item with its notes: nothing per report. The pages share the published
+    # then every sub-item with its notes (the feed), or where each sub-item is and the notes
+    # the later report added (a comparison): nothing per report. The pages share the published
     # reports the page cache has read to check their versions (the feed reads its own), which
     # is all a cached copy costs.
     with django_assert_num_queries(queries):
@@ -306,3 +307,35 @@ def test_chapter_page_flags_the_items_that_moved(client, three_reports):
     # The oldest report has nothing to move from.
     html_2022 = client.get(f"/chapters/{chapter}/?report=2022-03").content.decode()
     assert "flag-back" not in html_2022 and "flag-forward" not in html_2022
+
+
+def test_a_comparison_finds_in_the_database_what_matching_whole_items_finds(three_reports):
+    # compare() reads no notes but those the later report added; consecutive_comparisons()
+    # reads every sub-item whole and compares the notes in Python. The same changes, all kinds.
+    trend = changes.trend()
+    whole = changes.consecutive_comparisons(trend.points)
+    assert len(whole) == 2
+    for expected in whole:
+        found = changes.compare(expected.before, expected.after)
+
+        def seen(comparison):
+            return [(c.key, c.kind, c.new_notes, c.title_changed) for c in comparison.items]
+
+        assert seen(found) == seen(expected)
+    kinds = {c.kind for comparison in whole for c in comparison.items}
+    assert {"completed", "forward", "back", "new_notes", "added", "removed"} <= kinds
+
+
+def test_a_note_is_the_same_only_word_for_word(three_reports):
+    # 1① has the same notes in 2023 and 2024; one space more makes a note the later report
+    # added (the database compares the text exactly, as Python's == does).
+    older, newer = Report.objects.order_by("-as_of")[1], three_reports
+    before = changes.compare_reports(older, newer)
+    assert "1①" not in codes(before.new_notes)
+    note = ProgressNote.objects.filter(assessment=assessment(newer, 1, 1)).order_by("position")[0]
+    original = note.text
+    note.text = original + " "
+    note.save()
+    after = changes.compare_reports(older, newer)
+    [change] = [c for c in after.new_notes if c.current.code == "1①"]
+    assert change.new_notes == (original + " ",)
