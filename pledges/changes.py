@@ -248,11 +248,11 @@ def move_counts(before: Report, after: Report) -> dict[str, int]:
     """How many sub-items moved from ``before`` to ``after``: {COMPLETED, FORWARD, BACK: count},
     matched by key and classified by ``movement`` as ``match`` does, from their ratings alone
     (one light query, for a page that shows only these counts)."""
-    states = reading.sub_item_states([before, after])
-    old, new, scale = states[before.pk], states[after.pk], after.scale
+    ratings = reading.ratings_by_key([before, after])
+    old, new, scale = ratings[before.pk], ratings[after.pk], after.scale
     counts = dict.fromkeys(MOVES, 0)
-    for key, state in new.items():
-        if key in old and (kind := movement(old[key].rating, state.rating, scale)) in counts:
+    for key, rating in new.items():
+        if key in old and (kind := movement(old[key], rating, scale)) in counts:
             counts[kind] += 1
     return counts
 

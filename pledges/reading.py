@@ -352,6 +352,20 @@ def sub_item_states(reports: Sequence[Report]) -> dict[int, dict[Key, SubItemSta
     return states
 
 
+def ratings_by_key(reports: Sequence[Report]) -> dict[int, dict[Key, str]]:
+    """{report id: {key: rating}} for every sub-item of ``reports``: one query of four numbers
+    and a code per sub-item, for what needs only how ratings moved (no texts, no notes)."""
+    ratings: dict[int, dict[Key, str]] = {report.pk: {} for report in reports}
+    for report_id, chapter, pledge, position, rating in SubItem.objects.filter(
+        pledge__chapter__report__in=list(ratings)
+    ).values_list(
+        "pledge__chapter__report_id", "pledge__chapter__number", "pledge__number", "position",
+        "assessment__rating",
+    ):
+        ratings[report_id][chapter, pledge, position] = rating or ""
+    return ratings
+
+
 def notes_added(before: Report, after: Report) -> dict[int, tuple[str, ...]]:
     """{sub-item id in ``after``: its notes whose exact text the sub-item of the same key in
     ``before`` lacks (all its notes when ``before`` has no such sub-item)}, in their order.
