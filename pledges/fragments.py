@@ -573,10 +573,19 @@ def item_filters(
     fields = []
     for field in form:
         current = field.value()
+        # The help and the errors are read with the control; an error marks it invalid.
+        described = [f"{field.auto_id}_helptext"] if field.help_text else []
+        errors = [(f"{field.auto_id}_error{index or ''}", error)
+                  for index, error in enumerate(field.errors)]
+        described += [error_id for error_id, _error in errors]
+        state = format_html(
+            '{}{}', SafeString(' aria-invalid="true"') if errors else "",
+            format_html(' aria-describedby="{}"', " ".join(described)) if described else "",
+        )
         choices = getattr(field.field, "choices", None)
         if choices is not None:
             control = format_html(
-                '<select name="{}" id="{}">{}</select>', field.html_name, field.auto_id,
+                '<select name="{}" id="{}"{}>{}</select>', field.html_name, field.auto_id, state,
                 _options(choices, "" if current is None else str(current)),
             )
         else:
@@ -586,21 +595,20 @@ def item_filters(
                 getattr(field.field.widget, "input_type", "text"), field.html_name,
                 "" if current is None else current,
                 format_html(' maxlength="{}"', max_length) if max_length else "",
-                format_html(' aria-describedby="{}_helptext"', field.auto_id)
-                if field.help_text else "",
-                field.auto_id,
+                state, field.auto_id,
             )
         fields.append(format_html(
             '  <div class="filters__field{}">\n'
             '    <label for="{}">{}</label>\n'
             "    {}\n{}{}"
             "  </div>\n",
-            " filters__field--error" if field.errors else "",
+            " filters__field--error" if errors else "",
             field.id_for_label, field.label, control,
             format_html('    <p class="filters__help" id="{}_helptext">{}</p>\n',
                         field.auto_id, field.help_text) if field.help_text else "",
-            format_html_join("", '    <p class="filters__error" role="alert">{}</p>\n',
-                             ((error,) for error in field.errors)),
+            format_html_join(
+                "", '    <p class="filters__error" id="{}" role="alert">{}</p>\n', errors
+            ),
         ))
     items = page_path("pledges:items")
     return format_html(

@@ -1,8 +1,9 @@
 """The /items/ table: one row per sub-item, sortable by chapter, pledge, sub-item and rating.
 
-django-tables2 keeps the header, sorting and pagination (in the database, on the sub-items'
-ids); the rows shown are ``reading.Item``s (the read model every page uses), each row one
-``format_html`` of its ``cell_<column>``s instead of a template per cell (about 1 ms a row).
+django-tables2 keeps the header, sorting and pagination (the database sorts the sub-items' ids,
+``SortedIds`` reads them once for the count and the page); the rows shown are ``reading.Item``s
+(the read model every page uses), each row one ``format_html`` of its ``cell_<column>``s instead
+of a template per cell (about 1 ms a row).
 """
 
 from __future__ import annotations

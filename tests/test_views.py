@@ -385,8 +385,11 @@ def test_items_filter_form_keeps_the_choices_made_and_describes_the_keyword_box(
     assert f'<p class="filters__help" id="{described}">' in form
     # A chapter that does not exist: no option is selected (nor made up).
     html = client.get("/items/", {"chapter": "99"}).content.decode()
-    select = re.search(r'<select name="chapter" id="id_chapter">(.*?)</select>', html)[1]
+    attributes, select = re.search(
+        r'<select name="chapter" id="id_chapter"([^>]*)>(.*?)</select>', html
+    ).groups()
     assert "selected" not in select and 'value="99"' not in select
+    assert 'aria-invalid="true"' in attributes
 
 
 def test_items_keyword_matches_titles_pledge_text_and_notes(client, report_2022):
@@ -410,7 +413,24 @@ def test_items_rejects_an_unknown_rating_with_a_message_not_a_crash(client, repo
     assert response.status_code == 200
     assert item_rows(response) == []
     assertContains(response, 'class="filters__error"')
+    # The select says it is invalid and which message tells why.
+    html = response.content.decode()
+    select = re.search(r'<select name="rating" id="id_rating"([^>]*)>', html)[1]
+    assert 'aria-invalid="true"' in select
+    described = re.search(r'aria-describedby="([^"]+)"', select)[1]
+    assert re.search(f'<p class="filters__error" id="{described}" role="alert">', html)
     assert client.get("/items/", {"chapter": "9"}).status_code == 200
+
+
+def test_items_keyword_too_long_is_marked_invalid_with_its_help_and_error(client, report_2022):
+    html = client.get("/items/", {"q": "あ" * 201}).content.decode()
+    field = re.search(r'<input type="text" name="q"[^>]*>', html)[0]
+    assert 'aria-invalid="true"' in field and 'maxlength="200"' in field
+    assert 'aria-describedby="id_q_helptext id_q_error"' in field
+    assert '<p class="filters__error" id="id_q_error" role="alert">' in html
+    # Valid input is not marked.
+    html = client.get("/items/", {"q": "DX"}).content.decode()
+    assert "aria-invalid" not in html
 
 
 def test_items_sort_by_rating_and_back(client, report_2022):

@@ -57,7 +57,7 @@ def site_footer(context: template.Context) -> SafeString:
 
 # Fragments a template writes as they are: {% pledge_heading pledge %}, {% as_of report %},
 # {% manifesto_line report %}, {% progress_bar breakdown "large" %}, {% legend breakdown %},
-# {% trend_chart trend %}, {% badge level "small" %},
+# {% trend_chart trend %},
 # {% change_group "back" comparison.back heading empty %},
 # {% rating_figures figure_changes report %}, {% chapter_cards summary.chapters report %},
 # {% rating_change_table comparison %}, {% chapter_pledges pledges report %},
@@ -66,7 +66,7 @@ for fragment in (
     fragments.item_filters,
     fragments.chapter_pledges, fragments.rating_change_table, fragments.rating_figures,
     fragments.chapter_cards,
-    fragments.badge, fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
+    fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
     fragments.progress_bar, fragments.legend, fragments.trend_chart, fragments.change_group,
 ):
     register.simple_tag(fragment)
