@@ -54,24 +54,15 @@ def _reversed(
 
 
 def numbered_paths(name: str) -> Callable[[int], str]:
-    """``number → reverse(name, args=[number])`` for the pages of chapters or pledges by
-    number: one ``reverse`` per URL name, configuration and script prefix, then each path is
-    formatted — a page of a large report links hundreds of pledges."""
-    prefix, suffix = _numbered_path_parts(
-        name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF
-    )
+    """``number → page_path(name, number)`` for the pages of chapters or pledges by number:
+    the path is reversed once around a placeholder, then each number is formatted into it — a
+    page of a large report links hundreds of pledges."""
+    prefix, _placeholder, suffix = page_path(name, _PLACEHOLDER).rpartition(str(_PLACEHOLDER))
     return lambda number: f"{prefix}{number}{suffix}"
 
 
 # A number no URL holds elsewhere: its reversed path is cut around it.
 _PLACEHOLDER = 9_876_543_210
-
-
-@lru_cache(maxsize=64)
-def _numbered_path_parts(name: str, script_prefix: str, urlconf: str) -> tuple[str, str]:
-    path = reverse(name, urlconf=urlconf, args=[_PLACEHOLDER])
-    prefix, _placeholder, suffix = path.rpartition(str(_PLACEHOLDER))
-    return prefix, suffix
 
 
 def item_url(month: str, pledge: int, position: int) -> str:
