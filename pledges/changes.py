@@ -25,8 +25,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TypeVar
 
-from django.db.models import Q
-
 from . import reading, stats
 from .models import Report
 from .ratings import Level, Scale
@@ -146,11 +144,10 @@ def item_states(
 ) -> dict[int, dict[Key, Item]]:
     """{report id: {key: item}} for every sub-item of ``reports`` (or of pledge ``pledge``),
     read through ``reading.read_reports``: one query whatever their number."""
-    narrowed = Q(pledge__number=pledge) if pledge is not None else None
     return {
         report_id: data.by_key
         for report_id, data in reading.read_reports(
-            list(reports), narrowed, footnotes=False
+            list(reports), pledge=pledge, footnotes=False
         ).items()
     }
 
@@ -729,7 +726,7 @@ def pledge_timeline(number: int, reports: Sequence[Report] | None = None) -> lis
     """
     if reports is None:
         reports = list(Report.objects.published())
-    return timelines(reading.read_reports(list(reports), Q(pledge__number=number)), reports)
+    return timelines(reading.read_reports(list(reports), pledge=number), reports)
 
 
 def timelines(

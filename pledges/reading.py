@@ -20,10 +20,11 @@ from functools import cached_property, lru_cache
 from itertools import groupby
 
 from django.conf import settings
-from django.db.models import Case, Exists, F, OuterRef, Q, When
+from django.db.models import Case, Exists, F, OuterRef, QuerySet, When
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from .models import Footnote, ProgressNote, Report, SubItem
+from .prepared import PreparedQuery
 from .ratings import Level, Scale
 from .table_format import circled_number, month_label
 
@@ -242,40 +243,27 @@ def read_report(report: Report, *, chapter: int | None = None, pledge: int | Non
                 items: Iterable[int] | None = None) -> ReportData:
     """``report``, or only its chapter ``chapter``, pledge ``pledge`` or the sub-items with the
     ids ``items``, with its footnotes: two queries."""
-    narrowed = Q()
-    if chapter is not None:
-        narrowed &= Q(pledge__chapter__number=chapter)
-    if pledge is not None:
-        narrowed &= Q(pledge__number=pledge)
-    if items is not None:
-        narrowed &= Q(pk__in=list(items))
-    return read_reports([report], narrowed)[report.pk]
+    return read_reports([report], chapter=chapter, pledge=pledge, items=items)[report.pk]
 
 
 def read_reports(
-    reports: Sequence[Report], narrowed: Q | None = None, *, footnotes: bool = True
+    reports: Sequence[Report], *, chapter: int | None = None, pledge: int | None = None,
+    items: Iterable[int] | None = None, footnotes: bool = True,
 ) -> dict[int, ReportData]:
-    """{report id: ReportData} for ``reports``: one query for the sub-items with their notes
-    (a row per note), one for the footnotes unless ``footnotes=False`` — whatever the number
-    and size of the reports."""
+    """{report id: ReportData} for ``reports`` (narrowed to chapter ``chapter``, pledge
+    ``pledge`` or the sub-items with the ids ``items``, as ``read_report``): one query for the
+    sub-items with their notes (a row per note), one for the footnotes unless
+    ``footnotes=False`` — whatever the number and size of the reports."""
     by_id = {report.pk: report for report in reports}
-    sub_items = SubItem.objects.filter(pledge__chapter__report__in=list(by_id))
-    if narrowed is not None:
-        sub_items = sub_items.filter(narrowed)
-    rows = sub_items.order_by(
-        "pledge__chapter__report_id", "pledge__chapter__number", "pledge__number", "position",
-        "assessment__notes__position", "assessment__notes__id",
-    ).values_list(
-        "pk", "pledge__chapter__report_id", "pledge__chapter__number", "pledge__chapter__title",
-        "pledge__number", "pledge__field", "pledge__title", "position", "title", "content",
-        "assessment__rating", "assessment__footnote_id", "assessment__footnote__marker",
-        # Only a sub-item staff have changed has a day to show; the others' timestamps
-        # would be parsed for nothing, once per note row.
-        Case(When(assessment__revision__gt=0, then=F("assessment__updated_at"))),
-        "assessment__notes_bulleted",
-        "assessment__notes__text",
-    )
-    items: dict[int, list[Item]] = defaultdict(list)
+    narrowed: dict[str, int | list[int]] = {"reports": list(by_id)}
+    if chapter is not None:
+        narrowed["chapter"] = chapter
+    if pledge is not None:
+        narrowed["pledge"] = pledge
+    if items is not None:
+        narrowed["items"] = list(items)
+    rows = _ITEM_ROWS.rows(**narrowed)
+    read: dict[int, list[Item]] = defaultdict(list)
     # A report's month and scale once, not once per sub-item (each is computed on access).
     months = {pk: report.month for pk, report in by_id.items()}
     scales = {pk: report.scale for pk, report in by_id.items()}
@@ -285,7 +273,7 @@ def read_reports(
          title, content, rating, footnote_id, marker, updated, bulleted,
          note) = first
         notes = [note, *(row[-1] for row in others)] if note is not None else []
-        items[report_id].append(
+        read[report_id].append(
             Item(
                 report_id=report_id,
                 month=months[report_id],
@@ -309,16 +297,46 @@ def read_reports(
         )
     texts: dict[int, list[FootnoteText]] = defaultdict(list)
     if footnotes:
-        for footnote_id, report_id, marker, text in (
-            Footnote.objects.filter(report__in=list(by_id))
-            .order_by("report_id", "number")
-            .values_list("pk", "report_id", "marker", "text")
-        ):
+        for footnote_id, report_id, marker, text in _FOOTNOTES.rows(reports=list(by_id)):
             texts[report_id].append(FootnoteText(footnote_id, marker, text))
     return {
-        report.pk: ReportData(report, tuple(items[report.pk]), tuple(texts[report.pk]))
+        report.pk: ReportData(report, tuple(read[report.pk]), tuple(texts[report.pk]))
         for report in reports
     }
+
+
+def _item_rows(
+    reports: list[int], chapter: int | None = None, pledge: int | None = None,
+    items: list[int] | None = None,
+) -> QuerySet[SubItem, tuple]:
+    sub_items = SubItem.objects.filter(pledge__chapter__report__in=reports)
+    if chapter is not None:
+        sub_items = sub_items.filter(pledge__chapter__number=chapter)
+    if pledge is not None:
+        sub_items = sub_items.filter(pledge__number=pledge)
+    if items is not None:
+        sub_items = sub_items.filter(pk__in=items)
+    return sub_items.order_by(
+        "pledge__chapter__report_id", "pledge__chapter__number", "pledge__number", "position",
+        "assessment__notes__position", "assessment__notes__id",
+    ).values_list(
+        "pk", "pledge__chapter__report_id", "pledge__chapter__number", "pledge__chapter__title",
+        "pledge__number", "pledge__field", "pledge__title", "position", "title", "content",
+        "assessment__rating", "assessment__footnote_id", "assessment__footnote__marker",
+        # Only a sub-item staff have changed has a day to show; the others' timestamps
+        # would be parsed for nothing, once per note row.
+        Case(When(assessment__revision__gt=0, then=F("assessment__updated_at"))),
+        "assessment__notes_bulleted",
+        "assessment__notes__text",
+    )
+
+
+_ITEM_ROWS = PreparedQuery(_item_rows)
+_FOOTNOTES = PreparedQuery(
+    lambda reports: Footnote.objects.filter(report__in=reports)
+    .order_by("report_id", "number")
+    .values_list("pk", "report_id", "marker", "text")
+)
 
 
 def sub_item_states(reports: Sequence[Report]) -> dict[int, dict[Key, SubItemState]]:
@@ -328,12 +346,8 @@ def sub_item_states(reports: Sequence[Report]) -> dict[int, dict[Key, SubItemSta
     states: dict[int, dict[Key, SubItemState]] = {pk: {} for pk in by_id}
     months = {pk: report.month for pk, report in by_id.items()}
     scales = {pk: report.scale for pk, report in by_id.items()}
-    for pk, report_id, chapter, pledge, position, title, rating in (
-        SubItem.objects.filter(pledge__chapter__report__in=list(by_id))
-        .order_by("pledge__chapter__report_id", "pledge__chapter__number", "pledge__number",
-                  "position")
-        .values_list("pk", "pledge__chapter__report_id", "pledge__chapter__number",
-                     "pledge__number", "position", "title", "assessment__rating")
+    for pk, report_id, chapter, pledge, position, title, rating in _STATES.rows(
+        reports=list(by_id)
     ):
         states[report_id][chapter, pledge, position] = SubItemState(
             report_id=report_id, month=months[report_id], sub_item_id=pk, chapter=chapter,
@@ -343,18 +357,30 @@ def sub_item_states(reports: Sequence[Report]) -> dict[int, dict[Key, SubItemSta
     return states
 
 
+_STATES = PreparedQuery(
+    lambda reports: SubItem.objects.filter(pledge__chapter__report__in=reports)
+    .order_by("pledge__chapter__report_id", "pledge__chapter__number", "pledge__number",
+              "position")
+    .values_list("pk", "pledge__chapter__report_id", "pledge__chapter__number",
+                 "pledge__number", "position", "title", "assessment__rating")
+)
+
+
 def ratings_by_key(reports: Sequence[Report]) -> dict[int, dict[Key, str]]:
     """{report id: {key: rating}} for every sub-item of ``reports``: one query of four numbers
     and a code per sub-item, for what needs only how ratings moved (no texts, no notes)."""
     ratings: dict[int, dict[Key, str]] = {report.pk: {} for report in reports}
-    for report_id, chapter, pledge, position, rating in SubItem.objects.filter(
-        pledge__chapter__report__in=list(ratings)
-    ).values_list(
-        "pledge__chapter__report_id", "pledge__chapter__number", "pledge__number", "position",
-        "assessment__rating",
-    ):
+    for report_id, chapter, pledge, position, rating in _RATINGS.rows(reports=list(ratings)):
         ratings[report_id][chapter, pledge, position] = rating or ""
     return ratings
+
+
+_RATINGS = PreparedQuery(
+    lambda reports: SubItem.objects.filter(pledge__chapter__report__in=reports).values_list(
+        "pledge__chapter__report_id", "pledge__chapter__number", "pledge__number", "position",
+        "assessment__rating",
+    )
+)
 
 
 def notes_added(before: Report, after: Report) -> dict[int, tuple[str, ...]]:
@@ -364,6 +390,13 @@ def notes_added(before: Report, after: Report) -> dict[int, tuple[str, ...]]:
     One query: the database compares the notes, so a comparison does not read the notes both
     reports have — most of them, year after year.
     """
+    added: dict[int, list[str]] = defaultdict(list)
+    for sub_item_id, text in _NOTES_ADDED.rows(before=before.pk, after=after.pk):
+        added[sub_item_id].append(text)
+    return {sub_item_id: tuple(notes) for sub_item_id, notes in added.items()}
+
+
+def _notes_added(before: int, after: int) -> QuerySet[ProgressNote, tuple]:
     of = "assessment__sub_item__"
     in_before = ProgressNote.objects.filter(
         assessment__sub_item__pledge__chapter__report=before,
@@ -372,12 +405,12 @@ def notes_added(before: Report, after: Report) -> dict[int, tuple[str, ...]]:
         assessment__sub_item__position=OuterRef(f"{of}position"),
         text=OuterRef("text"),
     )
-    added: dict[int, list[str]] = defaultdict(list)
-    for sub_item_id, text in (
+    return (
         ProgressNote.objects.filter(assessment__sub_item__pledge__chapter__report=after)
         .exclude(Exists(in_before))
         .order_by(f"{of}id", "position", "id")
         .values_list(f"{of}id", "text")
-    ):
-        added[sub_item_id].append(text)
-    return {sub_item_id: tuple(notes) for sub_item_id, notes in added.items()}
+    )
+
+
+_NOTES_ADDED = PreparedQuery(_notes_added)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from .models import Assessment, Chapter, Report, StatedTotal
+from .prepared import PreparedQuery
 from .ratings import Level, Scale
 from .table_format import percent_of
 
@@ -106,15 +107,17 @@ def counts_by_report(reports: Sequence[Report]) -> dict[int, dict[str, int]]:
     """{report id: {rating: sub-items}} for ``reports`` in one grouped query; unrated sub-items
     count under "". Scale-free: every code found is counted."""
     counts: dict[int, dict[str, int]] = {report.pk: {} for report in reports}
-    rows = (
-        Assessment.objects.filter(sub_item__pledge__chapter__report__in=list(counts))
-        .values_list("sub_item__pledge__chapter__report_id", "rating")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    for report_id, rating, count in rows:
+    for report_id, rating, count in _COUNTS.rows(reports=list(counts)):
         counts[report_id][rating] = count
     return counts
+
+
+_COUNTS = PreparedQuery(
+    lambda reports: Assessment.objects.filter(sub_item__pledge__chapter__report__in=reports)
+    .values_list("sub_item__pledge__chapter__report_id", "rating")
+    .annotate(count=Count("pk"))
+    .order_by()
+)
 
 
 def chapter_summaries(report: Report, number: int | None = None) -> list[ChapterBreakdown]:
@@ -122,16 +125,9 @@ def chapter_summaries(report: Report, number: int | None = None) -> list[Chapter
     grouped query: a row per chapter and rating, counting assessments (a chapter without
     sub-items has one row and counts nothing). Scale-free like ``counts_by_report``: a code not
     on the scale counts in the total only."""
-    chapters = Chapter.objects.filter(report=report)
-    if number is not None:
-        chapters = chapters.filter(number=number)
-    rows = (
-        chapters.values_list("number", "title", "pledges__sub_items__assessment__rating")
-        .annotate(count=Count("pledges__sub_items__assessment"))
-        .order_by("number")
-    )
+    chosen = {"report": report.pk} if number is None else {"report": report.pk, "number": number}
     counts: dict[tuple[int, str], dict[str, int]] = {}
-    for chapter_number, title, rating, count in rows:
+    for chapter_number, title, rating, count in _CHAPTER_COUNTS.rows(**chosen):
         counts.setdefault((chapter_number, title), {})[rating or ""] = count
     scale = report.scale
     return [
@@ -142,6 +138,20 @@ def chapter_summaries(report: Report, number: int | None = None) -> list[Chapter
         )
         for (chapter_number, title), by_rating in counts.items()
     ]
+
+
+def _chapter_counts(report: int, number: int | None = None) -> QuerySet[Chapter, tuple]:
+    chapters = Chapter.objects.filter(report=report)
+    if number is not None:
+        chapters = chapters.filter(number=number)
+    return (
+        chapters.values_list("number", "title", "pledges__sub_items__assessment__rating")
+        .annotate(count=Count("pledges__sub_items__assessment"))
+        .order_by("number")
+    )
+
+
+_CHAPTER_COUNTS = PreparedQuery(_chapter_counts)
 
 
 def chapter_breakdown(
@@ -201,16 +211,25 @@ def compare_stated_totals(summary: ReportSummary) -> list[StatedComparison]:
     Empty when the file stated no totals. Staff edits after the import are the usual cause of a
     difference (the importer refuses files whose totals do not add up).
     """
-    stated = {row.rating: row for row in StatedTotal.objects.filter(report=summary.report)}
+    stated = {rating: (count, percent) for rating, count, percent in _STATED.rows(
+        report=summary.report.pk
+    )}
     return [
         StatedComparison(
             code=figure.code,
             label=figure.label,
-            stated_count=stated[figure.code].count,
-            stated_percent=stated[figure.code].percent,
+            stated_count=stated[figure.code][0],
+            stated_percent=stated[figure.code][1],
             count=figure.count,
             percent=figure.percent,
         )
         for figure in summary.overall.ratings
         if figure.code in stated
     ]
+
+
+_STATED = PreparedQuery(
+    lambda report: StatedTotal.objects.filter(report=report).values_list(
+        "rating", "count", "percent"
+    )
+)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import django_tables2 as tables
-from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -142,7 +141,7 @@ class SubItemTable(tables.Table):
         ids = list(self.paginated_rows.data)
         if not ids:
             return []
-        data = read_reports([self.report], Q(pk__in=ids), footnotes=False)[self.report.pk]
+        data = read_reports([self.report], items=ids, footnotes=False)[self.report.pk]
         by_id = {item.sub_item_id: item for item in data.items}
         cells = [getattr(self, f"cell_{column.name}") for column in self.columns]
         items = [by_id[id] for id in ids]

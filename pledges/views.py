@@ -194,7 +194,7 @@ def chapter(request: HttpRequest, number: int) -> HttpResponse:
     # This chapter in this report and the one before it, in the one query either alone takes.
     previous = previous_report(report, reports)
     read = [previous, report] if previous else [report]
-    by_report = read_reports(read, Q(pledge__chapter__number=number))
+    by_report = read_reports(read, chapter=number)
     data = by_report[report.pk]
     chapter = stats.chapter_breakdown(report, number, data.items)
     if chapter is None:
@@ -219,7 +219,7 @@ def pledge(request: HttpRequest, number: int) -> HttpResponse:
     # The pledge in every published report of the manifesto at once: this report's items and
     # their timelines (another term's pledge of the same number is another pledge).
     related = [other for other in reports if other.manifesto_id == report.manifesto_id]
-    by_report = read_reports(related, Q(pledge__number=number))
+    by_report = read_reports(related, pledge=number)
     shown = by_report[report.pk].pledge(number)
     if shown is None:  # no such pledge (or one without sub-items, shown nowhere)
         raise Http404(_("この報告にその公約はありません。"))
