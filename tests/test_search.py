@@ -130,6 +130,21 @@ def test_without_a_keyword_the_table_has_no_match_column(client) -> None:
     assertNotContains(client.get("/items/", {"chapter": "1"}), "<mark>")
 
 
+def test_a_search_and_a_plain_table_built_together_keep_their_own_columns(rf) -> None:
+    from pledges.tables import SortedIds, SubItemTable
+    from pledges.views import item_queryset
+
+    report = Report.objects.get()
+    searched, plain = (
+        SubItemTable(SortedIds(item_queryset(report)), report=report) for _ in range(2)
+    )
+    searched.before_render(rf.get("/items/", {"q": "くれじっと"}))
+    plain.before_render(rf.get("/items/"))
+    assert [column.name for column in searched.columns][-1] == "match"
+    assert "match" not in [column.name for column in plain.columns]
+    assert SubItemTable.base_columns["match"].visible  # the class's own column is untouched
+
+
 def test_excerpt_escapes_the_text_and_marks_every_keyword() -> None:
     assert search.excerpt("<b>ＤＸ</b>とdx", ["dx"]) == (
         "&lt;b&gt;<mark>ＤＸ</mark>&lt;/b&gt;と<mark>dx</mark>"
