@@ -18,7 +18,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, get_language_info, ngettext
+from django.utils.translation import get_language, get_language_info, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from .reading import item_url_in, numbered_paths, page_path
@@ -290,16 +290,53 @@ def _label(level: Level | None) -> str:
 # A change between two reports, as /changes/ lists it
 
 
+# The groups of a comparison in the order the changes page lists them, each with its heading
+# and what it says when empty ("": an empty group is left out). The names are Comparison's.
+CHANGE_GROUPS = (
+    ("completed", gettext_lazy("完了になった"), gettext_lazy("完了になった項目はありません。")),
+    ("forward", gettext_lazy("前進した"), gettext_lazy("前進した項目はありません。")),
+    ("back", gettext_lazy("後退した"), gettext_lazy("後退した項目はありません。")),
+    ("new_notes", gettext_lazy("評価は同じで取組が増えた"),
+     gettext_lazy("評価が同じまま取組状況が増えた項目はありません。")),
+    ("retitled", gettext_lazy("項目名が変わった"), ""),
+    ("added", gettext_lazy("追加された項目"), ""),
+    ("removed", gettext_lazy("なくなった項目"), ""),
+)
+
+
+def change_groups(comparison: Comparison) -> SafeString:
+    """The comparison's groups of changes (``CHANGE_GROUPS``), each a section, after a table
+    of contents that links each with its count."""
+    shown = [
+        (group, heading, empty, getattr(comparison, group))
+        for group, heading, empty in CHANGE_GROUPS
+        if empty or getattr(comparison, group)
+    ]
+    contents = format_html_join("", '    <li><a href="#changes-{}">{} ({})</a></li>\n', (
+        (group, heading, len(changes)) for group, heading, _empty, changes in shown
+    ))
+    items = ChangeItems()
+    return format_html(
+        '<nav class="changes-toc" aria-label="{}">\n  <ul>\n{}  </ul>\n</nav>\n\n{}',
+        _("変化の一覧"), contents, SafeString("".join(
+            change_group(group, changes, heading, empty, items)
+            for group, heading, empty, changes in shown
+        )),
+    )
+
+
 def change_group(
-    group: str, changes: Sequence[ItemChange], heading: str, empty: str = ""
+    group: str, changes: Sequence[ItemChange], heading: str, empty: str = "",
+    items: ChangeItems | None = None,
 ) -> SafeString:
     """One group of a comparison (``group`` its id: completed, back…) under ``heading``: its
-    ``changes`` as a list, or ``empty`` (none: the group is left empty) when there are none."""
+    ``changes`` as a list, or ``empty`` (none: the group is left empty) when there are none;
+    ``items`` writes each change (a page writing several groups makes it once)."""
     count = len(changes)
     if changes:
         body = format_html(
             '  <ul class="change-list">\n    {}\n  </ul>\n',
-            SafeString("".join(map(ChangeItems(), changes))),
+            SafeString("".join(map(items or ChangeItems(), changes))),
         )
     elif empty:
         body = format_html("  <p>{}</p>\n", empty)

@@ -58,7 +58,7 @@ def site_footer(context: template.Context) -> SafeString:
 # Fragments a template writes as they are: {% pledge_heading pledge %}, {% as_of report %},
 # {% manifesto_line report %}, {% progress_bar breakdown "large" %}, {% legend breakdown %},
 # {% trend_chart trend %},
-# {% change_group "back" comparison.back heading empty %},
+# {% change_groups comparison %},
 # {% rating_figures figure_changes report %}, {% chapter_cards summary.chapters report %},
 # {% rating_change_table comparison %}, {% chapter_pledges pledges report %},
 # {% item_filters filter.form sort_choices sort report %}.
@@ -67,7 +67,7 @@ for fragment in (
     fragments.chapter_pledges, fragments.rating_change_table, fragments.rating_figures,
     fragments.chapter_cards,
     fragments.pledge_heading, fragments.as_of, fragments.manifesto_line,
-    fragments.progress_bar, fragments.legend, fragments.trend_chart, fragments.change_group,
+    fragments.progress_bar, fragments.legend, fragments.trend_chart, fragments.change_groups,
 ):
     register.simple_tag(fragment)
 
