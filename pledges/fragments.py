@@ -26,6 +26,7 @@ from .reading import item_url_in, numbered_paths, page_path
 if TYPE_CHECKING:
     from django.forms import Form
     from django.http import HttpRequest
+    from django_stubs_ext import StrOrPromise
 
     from . import reading
     from .changes import Comparison, ItemChange, RatingDelta, SubItemTimeline, TimelineEntry, Trend
@@ -326,8 +327,8 @@ def change_groups(comparison: Comparison) -> SafeString:
 
 
 def change_group(
-    group: str, changes: Sequence[ItemChange], heading: str, empty: str = "",
-    items: ChangeItems | None = None,
+    group: str, changes: Sequence[ItemChange], heading: StrOrPromise,
+    empty: StrOrPromise = "", items: ChangeItems | None = None,
 ) -> SafeString:
     """One group of a comparison (``group`` its id: completed, back…) under ``heading``: its
     ``changes`` as a list, or ``empty`` (none: the group is left empty) when there are none;

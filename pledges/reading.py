@@ -339,6 +339,23 @@ _FOOTNOTES = PreparedQuery(
 )
 
 
+def existing_keys(report: Report, keys: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of ``keys`` — (pledge number, position), as footnotes name sub-items — are
+    sub-items of ``report``: one query."""
+    wanted = set(keys)
+    if not wanted:
+        return set()
+    pledges = sorted({pledge for pledge, _position in wanted})
+    return wanted & set(_KEYS_OF_PLEDGES.rows(report=report.pk, pledges=pledges))
+
+
+_KEYS_OF_PLEDGES = PreparedQuery(
+    lambda report, pledges: SubItem.objects.filter(
+        pledge__chapter__report=report, pledge__number__in=pledges
+    ).values_list("pledge__number", "position")
+)
+
+
 def sub_item_states(reports: Sequence[Report]) -> dict[int, dict[Key, SubItemState]]:
     """{report id: {key: state}} for every sub-item of ``reports``: one query of a row per
     sub-item (no text but the title, no notes), whatever their number."""

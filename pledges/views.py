@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -76,14 +76,7 @@ def footnote_displays(
     named = {ref.key for footnote in concerned for _text, ref in references[footnote.id] if ref}
     existing = named & shown
     if elsewhere := named - shown:
-        wanted = Q()
-        for number, position in elsewhere:
-            wanted |= Q(pledge__number=number, position=position)
-        existing |= set(
-            SubItem.objects.filter(wanted, pledge__chapter__report=report).values_list(
-                "pledge__number", "position"
-            )
-        )
+        existing |= reading.existing_keys(report, elsewhere)
     displays = []
     for footnote in concerned:
         pieces, linked = [], set()
