@@ -38,8 +38,10 @@ if TYPE_CHECKING:
 
 
 def _escaped(value: object) -> str:
-    if type(value) is str:  # the most common value: plain text
-        return html.escape(value)
+    if type(value) is str:  # the most common value: plain text, mostly with nothing to escape
+        if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
+            return html.escape(value)
+        return value
     if type(value) is int or type(value) is float:  # a number's text has nothing to escape
         return str(value)
     if hasattr(value, "__html__"):  # SafeString and the like: HTML already

@@ -7,7 +7,8 @@ sub-item outside the models, with its code (``4①``), anchor and level computed
 ``read_reports`` reads several reports at once in the same two queries — sub-items joined to
 their pledge, chapter, assessment, footnote marker and notes (a row per note); the footnotes —
 whatever their number and size; ``read_report`` is that for one report, optionally narrowed to
-one chapter, one pledge or chosen sub-items.
+one chapter, one pledge or chosen sub-items. The queries here are ``PreparedQuery``s: written
+with the ORM, compiled once, run with each call's values (``prepared``).
 """
 
 from __future__ import annotations

@@ -203,10 +203,11 @@ def test_item_a_footnote_merges_others_into_shows_it_as_related(client, report_2
 
 
 def test_footnote_references_to_missing_items_stay_plain_text(client, report_2022):
-    report_2022.footnotes.update(text="4①及び99①は28②に統合。")
+    # No pledge 99; pledge 28 has no ⑨.
+    report_2022.footnotes.update(text="4①及び99①、28⑨は28②に統合。")
     html = client.get("/chapters/1/").content.decode()
-    assert "及び99①は" in html
-    assert "/pledges/99/" not in html
+    assert "及び99①、28⑨は" in html
+    assert "/pledges/99/" not in html and "item-28-9" not in html
     assert '<a href="/pledges/28/?report=2022-03#item-28-2">28②</a>' in html
 
 
