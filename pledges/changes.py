@@ -7,7 +7,7 @@ Everything here runs a fixed number of queries whatever the size of the reports:
 - ``item_states(reports)``: the reports' items through ``reading.read_reports`` (one query),
   which are then matched by key in Python;
 - ``compare(before, after)``: two queries whatever the size of the reports — where each
-  sub-item is, with its title and rating (``reading.sub_item_states``), and the notes the later
+  sub-item is, with its title and rating (``reading.sub_item_rows``), and the notes the later
   report added (``reading.notes_added``: the database compares the notes, a comparison does not
   read the ones both reports have); ``compare_reports`` adds the counting.
 
@@ -219,7 +219,8 @@ def match(
     before: Mapping[Key, State], after: Mapping[Key, State],
     notes_added: Callable[[State | None, State], tuple[str, ...]],
 ) -> list[ItemChange]:
-    """Every sub-item of either side as an ItemChange, in (chapter, pledge, position) order;
+    """The sub-items that changed from ``before`` to ``after`` — moved, added, removed, with
+    new notes or a new title — as ItemChanges, in (chapter, pledge, position) order;
     ``notes_added(old, new)`` tells the notes ``new`` has that ``old`` (None: it is new)
     lacks — ``new_notes_of`` for ``Item``s."""
     changes = []
@@ -234,7 +235,8 @@ def match(
             notes = notes_added(old, new)
             if kind == UNCHANGED and notes:
                 kind = NEW_NOTES
-            changes.append(ItemChange(kind, old, new, notes))
+            if kind != UNCHANGED or old.title != new.title:
+                changes.append(ItemChange(kind, old, new, notes))
     return changes
 
 
@@ -361,13 +363,25 @@ class Comparison:
 
 
 def compare(before: ReportFigures, after: ReportFigures) -> Comparison:
-    """Match the sub-items of two reports: two queries whatever their size (their states, and
-    the notes ``after`` added); counts come with the figures."""
-    states = reading.sub_item_states([before.report, after.report])
+    """Match the sub-items of two reports: two queries whatever their size (where each
+    sub-item is with its title and rating, and the notes ``after`` added); counts come with the
+    figures. Only a sub-item whose row differs (or is on one side only, or has new notes)
+    becomes a SubItemState to match: year after year, most are the same."""
+    rows = reading.sub_item_rows([before.report, after.report])
+    old, new = rows[before.report.pk], rows[after.report.pk]
     added = reading.notes_added(before.report, after.report)
+    differing = [
+        key for key in old.keys() | new.keys()
+        if key not in old or key not in new
+        or old[key].title != new[key].title or old[key].rating != new[key].rating
+        or new[key].sub_item_id in added
+    ]
     items = match(
-        states[before.report.pk], states[after.report.pk],
-        lambda _old, new: added.get(new.sub_item_id, ()),
+        {key: reading.sub_item_state(before.report, key, old[key])
+         for key in differing if key in old},
+        {key: reading.sub_item_state(after.report, key, new[key])
+         for key in differing if key in new},
+        lambda _old, state: added.get(state.sub_item_id, ()),
     )
     return Comparison(before=before, after=after, items=tuple(items))
 

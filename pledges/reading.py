@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property, lru_cache
 from itertools import groupby
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Case, Exists, F, OuterRef, QuerySet, When
@@ -81,7 +82,7 @@ def item_url_in(pledge_paths: Callable[[int], str], month: str, pledge: int,
 @dataclass(frozen=True, kw_only=True)
 class SubItemState:
     """Where one sub-item of one report is, its title and its rating: what a comparison of
-    reports needs (``sub_item_states``); ``Item`` is the sub-item with everything else."""
+    reports needs (``sub_item_state``); ``Item`` is the sub-item with everything else."""
 
     report_id: int
     month: str
@@ -357,22 +358,34 @@ _KEYS_OF_PLEDGES = PreparedQuery(
 )
 
 
-def sub_item_states(reports: Sequence[Report]) -> dict[int, dict[Key, SubItemState]]:
-    """{report id: {key: state}} for every sub-item of ``reports``: one query of a row per
+class SubItemRow(NamedTuple):
+    """What a comparison reads of one sub-item first (``sub_item_rows``): enough to tell
+    whether it changed; ``sub_item_state`` makes it the SubItemState it stands for."""
+
+    sub_item_id: int
+    title: str
+    rating: str  # "" while a draft leaves it open
+
+
+def sub_item_rows(reports: Sequence[Report]) -> dict[int, dict[Key, SubItemRow]]:
+    """{report id: {key: row}} for every sub-item of ``reports``: one query of a row per
     sub-item (no text but the title, no notes), whatever their number."""
-    by_id = {report.pk: report for report in reports}
-    states: dict[int, dict[Key, SubItemState]] = {pk: {} for pk in by_id}
-    months = {pk: report.month for pk, report in by_id.items()}
-    scales = {pk: report.scale for pk, report in by_id.items()}
+    rows: dict[int, dict[Key, SubItemRow]] = {report.pk: {} for report in reports}
     for pk, report_id, chapter, pledge, position, title, rating in _STATES.rows(
-        reports=list(by_id)
+        reports=list(rows)
     ):
-        states[report_id][chapter, pledge, position] = SubItemState(
-            report_id=report_id, month=months[report_id], sub_item_id=pk, chapter=chapter,
-            pledge=pledge, position=position, title=title, rating=rating or "",
-            scale=scales[report_id],
-        )
-    return states
+        rows[report_id][chapter, pledge, position] = SubItemRow(pk, title, rating or "")
+    return rows
+
+
+def sub_item_state(report: Report, key: Key, row: SubItemRow) -> SubItemState:
+    """The sub-item ``key`` of ``report`` read as ``row``."""
+    chapter, pledge, position = key
+    return SubItemState(
+        report_id=report.pk, month=report.month, sub_item_id=row.sub_item_id, chapter=chapter,
+        pledge=pledge, position=position, title=row.title, rating=row.rating,
+        scale=report.scale,
+    )
 
 
 _STATES = PreparedQuery(
