@@ -224,6 +224,9 @@ def test_pages_show_the_scale_with_tones_by_rank(client, symbols_report) -> None
     overview = client.get("/").content.decode()
     assert '<span class="badge tone-0"><span class="badge__code">◎</span>' in overview
     assert '<span class="badge tone-4"><span class="badge__code">△</span>' in overview
+    # The explanation under the figures names this scale's levels, not A–D.
+    assert "◎ 達成済・○ 取組中・△ 未着手。件数と割合は" in overview
+    assert "A 完了" not in overview
     items = client.get("/items/", {"rating": "○"}).content.decode()
     assert '<option value="○" selected>○ 取組中</option>' in items
     assert items.count('<tr id="row-') == 3
