@@ -9,6 +9,7 @@ of a template per cell (about 1 ms a row).
 from __future__ import annotations
 
 import copy
+from itertools import chain
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlencode
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 
 
-Cell = tuple[str, tuple[object, ...]]
 
 
 class SortedIds(TableQuerysetData):
@@ -126,30 +126,37 @@ class SubItemTable(tables.Table):
         self._pledge_link = _link_fragment("pledges:pledge", report.month)
         self._badges: dict[str, SafeString] = {}  # a page shows a few ratings many times
 
-    # Each ``cell_<column>``: a ``format_html`` fragment, the same for every row, and its
-    # arguments for one row.
+    # Each column's cell: ``fragments[<column>]``, a ``format_html`` fragment the same in every
+    # row (made once a table), and ``cell_<column>(item)``, its arguments for one row.
 
-    def cell_chapter(self, item: Item) -> Cell:
-        return f'<a href="{self._chapter_link}">{{}}</a>', (item.chapter, item.chapter_label)
+    @cached_property
+    def fragments(self) -> dict[str, str]:
+        chapter, pledge = self._chapter_link, self._pledge_link
+        return {
+            "chapter": f'<a href="{chapter}">{{}}</a>',
+            "pledge": f'<a href="{pledge}">{{}} {{}}</a>',
+            "sub_item": f'<a href="{pledge}#{{}}">{{}}</a>',
+            "rating": "{}",
+            "match": "{}",
+        }
 
-    def cell_pledge(self, item: Item) -> Cell:
-        return f'<a href="{self._pledge_link}">{{}} {{}}</a>', (
-            item.pledge, item.pledge, item.pledge_title,
-        )
+    def cell_chapter(self, item: Item) -> tuple[object, ...]:
+        return item.chapter, item.chapter_label
 
-    def cell_sub_item(self, item: Item) -> Cell:
-        return f'<a href="{self._pledge_link}#{{}}">{{}}</a>', (
-            item.pledge, item.anchor, item.item_label,
-        )
+    def cell_pledge(self, item: Item) -> tuple[object, ...]:
+        return item.pledge, item.pledge, item.pledge_title
 
-    def cell_rating(self, item: Item) -> Cell:
+    def cell_sub_item(self, item: Item) -> tuple[object, ...]:
+        return item.pledge, item.anchor, item.item_label
+
+    def cell_rating(self, item: Item) -> tuple[object, ...]:
         shown = self._badges.get(item.rating)
         if shown is None:
             shown = self._badges[item.rating] = badge(item.level)
-        return "{}", (shown,)
+        return (shown,)
 
-    def cell_match(self, item: Item) -> Cell:
-        return "{}", (format_html_join(
+    def cell_match(self, item: Item) -> tuple[object, ...]:
+        return (format_html_join(
             "", '<p class="match"><span class="match__field">{}</span> {}</p>',
             matched_texts(item, self.keywords),
         ),)
@@ -159,6 +166,7 @@ class SubItemTable(tables.Table):
         with ``sort`` replaced, as django-tables2's ``querystring_replace`` writes it), marked
         with ``aria-sort`` when the rows are sorted by it."""
         query = dict(self.request.GET)
+        sorts = _("で並べ替え")
         cells = []
         for column in self.columns:
             header: object = column.header
@@ -166,7 +174,7 @@ class SubItemTable(tables.Table):
                 query[self.prefixed_order_by_field] = [column.order_by_alias.next]
                 header = format_html(
                     '<a href="?{}">{}<span class="visually-hidden">{}</span></a>',
-                    urlencode(query, doseq=True), column.header, _("で並べ替え"),
+                    urlencode(query, doseq=True), header, sorts,
                 )
             ordered = (
                 format_html(' aria-sort="{}"', "descending"
@@ -196,19 +204,17 @@ class SubItemTable(tables.Table):
         by_id = {item.sub_item_id: item for item in data.items}
         cells = [getattr(self, f"cell_{column.name}") for column in self.columns]
         items = [by_id[id] for id in ids]
-        # Each column's fragment is the same in every row: the row's template is made once.
-        fragments = [cell(items[0])[0] for cell in cells]
         row = "".join(
             # The attributes are HTML already; braces doubled for str.format.
             f'<td {column.attrs["td"].as_html().replace("{", "{{").replace("}", "}}")}>'
-            f"{fragment}</td>"
-            for column, fragment in zip(self.columns, fragments, strict=True)
+            f"{self.fragments[column.name]}</td>"
+            for column in self.columns
         )
         template = f'<tr id="row-{{}}-{{}}" class="{{}}">{row}</tr>'
         return SafeString("\n".join(
             format_html(
                 template, item.pledge, item.position, "odd" if index % 2 else "even",
-                *(arg for cell in cells for arg in cell(item)[1]),
+                *chain.from_iterable(cell(item) for cell in cells),
             )
             for index, item in enumerate(items)
         ))
