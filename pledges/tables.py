@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlencode
 
 import django_tables2 as tables
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import SafeString
@@ -160,6 +161,19 @@ class SubItemTable(tables.Table):
             "", '<p class="match"><span class="match__field">{}</span> {}</p>',
             matched_texts(item, self.keywords),
         ),)
+
+    def order_rating(self, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
+        """Sorting by rating follows the scale, best first (``-rating``: worst first), not the
+        codes' order: ◎○△ sort as △, ○, ◎ by code, 5–1 levels the wrong way round."""
+        scale = self.report.scale
+        rank = Case(
+            *(When(assessment__rating=level.code, then=Value(level.rank)) for level in scale),
+            default=Value(len(scale)),  # unrated last
+            output_field=IntegerField(),
+        )
+        return queryset.order_by(
+            rank.desc() if is_descending else rank.asc(), "pledge__number", "position"
+        ), True
 
     def header_html(self) -> SafeString:
         """The header's cells: each column's name, as a link that sorts by it (the same query

@@ -7,6 +7,7 @@ same A–D legend), tables rated ◎○△ and on five numbered levels, and tabl
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 
@@ -230,6 +231,16 @@ def test_pages_show_the_scale_with_tones_by_rank(client, symbols_report) -> None
     items = client.get("/items/", {"rating": "○"}).content.decode()
     assert '<option value="○" selected>○ 取組中</option>' in items
     assert items.count('<tr id="row-') == 3
+
+
+def test_items_sort_by_rating_follows_the_scale_not_the_codes(client, symbols_report) -> None:
+    def ratings(sort: str) -> list[str]:
+        html = client.get("/items/", {"sort": sort}).content.decode()
+        return re.findall(r'<span class="badge__code">(.)</span>', html.split("<tbody>")[1])
+
+    # By code, △ (U+25B3) < ○ (U+25CB) < ◎ (U+25CE): the worst would come first.
+    assert ratings("rating") == ["◎", "◎", "○", "○", "○", "△", "△"]
+    assert ratings("-rating") == ["△", "△", "○", "○", "○", "◎", "◎"]
 
 
 def test_five_levels_count_and_compare(client) -> None:
