@@ -171,9 +171,9 @@ class SubItemTable(tables.Table):
             default=Value(len(scale)),  # unrated last
             output_field=IntegerField(),
         )
-        return queryset.order_by(
-            rank.desc() if is_descending else rank.asc(), "pledge__number", "position"
-        ), True
+        if is_descending:  # the ascending order reversed, as for the other columns
+            return queryset.order_by(rank.desc(), "-pledge__number", "-position"), True
+        return queryset.order_by(rank.asc(), "pledge__number", "position"), True
 
     def header_html(self) -> SafeString:
         """The header's cells: each column's name, as a link that sorts by it (the same query
