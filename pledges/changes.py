@@ -245,14 +245,12 @@ MOVES = (COMPLETED, FORWARD, BACK)
 
 def move_counts(before: Report, after: Report) -> dict[str, int]:
     """How many sub-items moved from ``before`` to ``after``: {COMPLETED, FORWARD, BACK: count},
-    matched by key and classified by ``movement`` as ``match`` does, from their ratings alone
-    (one light query, for a page that shows only these counts)."""
-    ratings = reading.ratings_by_key([before, after])
-    old, new, scale = ratings[before.pk], ratings[after.pk], after.scale
+    matched by key and classified by ``movement`` as ``match`` does; the database counts each
+    pair of ratings (one grouped query, for a page that shows only these counts)."""
     counts = dict.fromkeys(MOVES, 0)
-    for key, rating in new.items():
-        if key in old and (kind := movement(old[key], rating, scale)) in counts:
-            counts[kind] += 1
+    for (earlier, later), count in stats.rating_transitions(before, after).items():
+        if (kind := movement(earlier, later, after.scale)) in counts:
+            counts[kind] += count
     return counts
 
 

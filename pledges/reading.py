@@ -397,23 +397,6 @@ _STATES = PreparedQuery(
 )
 
 
-def ratings_by_key(reports: Sequence[Report]) -> dict[int, dict[Key, str]]:
-    """{report id: {key: rating}} for every sub-item of ``reports``: one query of four numbers
-    and a code per sub-item, for what needs only how ratings moved (no texts, no notes)."""
-    ratings: dict[int, dict[Key, str]] = {report.pk: {} for report in reports}
-    for report_id, chapter, pledge, position, rating in _RATINGS.rows(reports=list(ratings)):
-        ratings[report_id][chapter, pledge, position] = rating or ""
-    return ratings
-
-
-_RATINGS = PreparedQuery(
-    lambda reports: SubItem.objects.filter(pledge__chapter__report__in=reports).values_list(
-        "pledge__chapter__report_id", "pledge__chapter__number", "pledge__number", "position",
-        "assessment__rating",
-    )
-)
-
-
 def notes_added(before: Report, after: Report) -> dict[int, tuple[str, ...]]:
     """{sub-item id in ``after``: its notes whose exact text the sub-item of the same key in
     ``before`` lacks (all its notes when ``before`` has no such sub-item)}, in their order.

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from .models import Assessment, Chapter, Report, StatedTotal
+from .models import Assessment, Chapter, Report, StatedTotal, SubItem
 from .prepared import PreparedQuery
 from .ratings import Level, Scale
 from .table_format import percent_of
@@ -118,6 +119,36 @@ _COUNTS = PreparedQuery(
     .annotate(count=Count("pk"))
     .order_by()
 )
+
+
+def rating_transitions(before: Report, after: Report) -> dict[tuple[str, str], int]:
+    """{(rating in ``before``, rating in ``after``): sub-items} for the sub-items of ``after``
+    that ``before`` has too (the same chapter, pledge and position), counted in one grouped
+    query; unrated is ""."""
+    return {
+        (earlier, later or ""): count
+        for earlier, later, count in _TRANSITIONS.rows(before=before.pk, after=after.pk)
+        if earlier is not None  # None: no such sub-item before
+    }
+
+
+def _transitions(before: int, after: int) -> QuerySet[SubItem, tuple]:
+    earlier = SubItem.objects.filter(
+        pledge__chapter__report=before,
+        pledge__chapter__number=OuterRef("pledge__chapter__number"),
+        pledge__number=OuterRef("pledge__number"),
+        position=OuterRef("position"),
+    ).values(rating=Coalesce("assessment__rating", Value("")))[:1]
+    return (
+        SubItem.objects.filter(pledge__chapter__report=after)
+        .annotate(earlier=Subquery(earlier))
+        .values_list("earlier", "assessment__rating")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+
+
+_TRANSITIONS = PreparedQuery(_transitions)
 
 
 def chapter_summaries(report: Report, number: int | None = None) -> list[ChapterBreakdown]:

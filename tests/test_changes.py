@@ -8,6 +8,7 @@ The second (令和5年3月) and third (令和6年3月) reports are built from th
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 
@@ -285,6 +286,16 @@ def test_overview_says_in_one_line_what_moved_since_the_previous_report(client, 
     assert len(comparison.back) > 0
     assert line in text_of(html)
     assert f'<a href="/changes/2023-03/2024-03/">{line}</a>' in html
+
+
+def test_move_counts_are_the_comparisons_groups_between_any_two_reports(three_reports):
+    # Counted by the database per pair of ratings; added and removed sub-items never count.
+    reports = list(Report.objects.order_by("as_of"))
+    for before, after in itertools.permutations(reports, 2):
+        comparison = changes.compare_reports(before, after)
+        assert changes.move_counts(before, after) == {
+            kind: len(getattr(comparison, kind)) for kind in changes.MOVES
+        }, (before, after)
 
 
 def test_the_first_report_has_no_line_of_moves(client, three_reports):
