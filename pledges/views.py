@@ -289,6 +289,14 @@ class ItemListView(SingleTableMixin, FilterView):
     def get_table_kwargs(self) -> dict:
         return {**super().get_table_kwargs(), "report": self.report}
 
+    def get_table(self, **kwargs: Any) -> SubItemTable:
+        table = super().get_table(**kwargs)
+        # What django-tables2's {% render_table %} does before rendering; the page includes
+        # the table's template in its own context instead (render_table renders it in a new
+        # one, running the context processors a second time).
+        table.before_render(self.request)
+        return table
+
     def get_context_data(self, **kwargs: Any) -> dict:
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()

@@ -345,6 +345,10 @@ def test_items_row_links_its_chapter_pledge_and_sub_item_and_shows_its_badge(cli
 
 def test_items_at_two_thousand_shows_a_page_of_a_hundred_and_pages_on(client, report_2022):
     loading.load_table(generated_table(sub_items=2000), same_manifesto=True)
+    response = client.get("/items/", {"rating": "C"})
+    # The pages keep the filter; the current one is marked.
+    assertContains(response, '<a rel="next" href="?rating=C&amp;page=2">')
+    assertContains(response, '<span aria-current="page">1</span>')
     first = item_rows(client.get("/items/"))
     assert len(first) == 100 and first[0] == "1-1"
     last = item_rows(client.get("/items/", {"page": "20", "sort": "-pledge"}))
