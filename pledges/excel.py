@@ -45,7 +45,7 @@ from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
-from openpyxl.cell import Cell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
@@ -340,12 +340,34 @@ def render_xlsx(rows: ReportData, summary: stats.ReportSummary) -> bytes:
     styles = _styles()
     for named in styles.values():
         workbook.add_named_style(named)
-    _write_list(workbook.create_sheet(LIST_SHEET), rows, styles)
-    _write_summary(workbook.create_sheet(SUMMARY_SHEET), rows.report, summary, styles)
-    _write_export_record(workbook.create_sheet(EXPORT_SHEET), rows)
+    _write_list(_cell_sheet(workbook, LIST_SHEET), rows, styles)
+    _write_summary(_cell_sheet(workbook, SUMMARY_SHEET), rows.report, summary, styles)
+    _write_export_record(_cell_sheet(workbook, EXPORT_SHEET), rows)
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def _cell_sheet(workbook: Workbook, title: str) -> WriteOnlySheet:
+    """A write-only sheet whose rows are appended as Cells (``_cell``) or plain values, each put
+    in its place as it comes.
+
+    openpyxl's write-only ``append`` first assigns each value to a cell of its own, and takes a
+    Cell it was given only once that assignment has failed: a ValueError, with the Cell's
+    ``repr`` in its message, for every cell — about 0.3 s of an export of 10,000 sub-items.
+    """
+    sheet = workbook.create_sheet(title)
+
+    def cells_to_row(values: Sequence[Any], row: int) -> Iterator[Cell]:
+        for column, value in enumerate(values, 1):
+            if value is None:
+                continue
+            cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value)
+            cell.column, cell.row = column, row
+            yield cell
+
+    sheet._values_to_row = cells_to_row
+    return sheet
 
 
 def _declare_size(sheet: WriteOnlySheet, size: str) -> None:
