@@ -364,6 +364,8 @@ def _cell_sheet(workbook: Workbook, title: str) -> WriteOnlySheet:
                 continue
             cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value)
             cell.column, cell.row = column, row
+            if cell.hyperlink is not None:  # as openpyxl's own
+                cell.hyperlink.ref = cell.coordinate
             yield cell
 
     sheet._values_to_row = cells_to_row

@@ -329,17 +329,17 @@ def change_groups(comparison: Comparison) -> SafeString:
 
 
 def change_group(
-    group: str, changes: Sequence[ItemChange], heading: StrOrPromise,
-    empty: StrOrPromise = "", items: ChangeItems | None = None,
+    group: str, changes: Sequence[ItemChange], heading: StrOrPromise, empty: StrOrPromise,
+    items: ChangeItems,
 ) -> SafeString:
     """One group of a comparison (``group`` its id: completed, back…) under ``heading``: its
-    ``changes`` as a list, or ``empty`` (none: the group is left empty) when there are none;
-    ``items`` writes each change (a page writing several groups makes it once)."""
+    ``changes`` as a list, or ``empty`` ("": the group is left empty) when there are none;
+    ``items`` writes each change (made once for all the groups of a page)."""
     count = len(changes)
     if changes:
         body = format_html(
             '  <ul class="change-list">\n    {}\n  </ul>\n',
-            SafeString("".join(map(items or ChangeItems(), changes))),
+            SafeString("".join(map(items, changes))),
         )
     elif empty:
         body = format_html("  <p>{}</p>\n", empty)

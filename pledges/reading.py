@@ -265,7 +265,7 @@ def read_reports(
     if items is not None:
         narrowed["items"] = list(items)
     rows = _ITEM_ROWS.rows(**narrowed)
-    read: dict[int, list[Item]] = defaultdict(list)
+    items_by_report: dict[int, list[Item]] = defaultdict(list)
     # A report's month and scale once, not once per sub-item (each is computed on access).
     months = {pk: report.month for pk, report in by_id.items()}
     scales = {pk: report.scale for pk, report in by_id.items()}
@@ -275,7 +275,7 @@ def read_reports(
          title, content, rating, footnote_id, marker, updated, bulleted,
          note) = first
         notes = [note, *(row[-1] for row in others)] if note is not None else []
-        read[report_id].append(
+        items_by_report[report_id].append(
             Item(
                 report_id=report_id,
                 month=months[report_id],
@@ -302,7 +302,7 @@ def read_reports(
         for footnote_id, report_id, marker, text in _FOOTNOTES.rows(reports=list(by_id)):
             texts[report_id].append(FootnoteText(footnote_id, marker, text))
     return {
-        report.pk: ReportData(report, tuple(read[report.pk]), tuple(texts[report.pk]))
+        report.pk: ReportData(report, tuple(items_by_report[report.pk]), tuple(texts[report.pk]))
         for report in reports
     }
 
@@ -371,7 +371,7 @@ def sub_item_rows(reports: Sequence[Report]) -> dict[int, dict[Key, SubItemRow]]
     """{report id: {key: row}} for every sub-item of ``reports``: one query of a row per
     sub-item (no text but the title, no notes), whatever their number."""
     rows: dict[int, dict[Key, SubItemRow]] = {report.pk: {} for report in reports}
-    for pk, report_id, chapter, pledge, position, title, rating in _STATES.rows(
+    for pk, report_id, chapter, pledge, position, title, rating in _SUB_ITEM_ROWS.rows(
         reports=list(rows)
     ):
         rows[report_id][chapter, pledge, position] = SubItemRow(pk, title, rating or "")
@@ -388,7 +388,7 @@ def sub_item_state(report: Report, key: Key, row: SubItemRow) -> SubItemState:
     )
 
 
-_STATES = PreparedQuery(
+_SUB_ITEM_ROWS = PreparedQuery(
     lambda reports: SubItem.objects.filter(pledge__chapter__report__in=reports)
     .order_by("pledge__chapter__report_id", "pledge__chapter__number", "pledge__number",
               "position")

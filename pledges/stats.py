@@ -126,7 +126,7 @@ def rating_transitions(before: Report, after: Report) -> dict[tuple[str, str], i
     that ``before`` has too (the same chapter, pledge and position), counted in one grouped
     query; unrated is ""."""
     return {
-        (earlier, later or ""): count
+        (earlier, later): count
         for earlier, later, count in _TRANSITIONS.rows(before=before.pk, after=after.pk)
         if earlier is not None  # None: no such sub-item before
     }
@@ -141,8 +141,8 @@ def _transitions(before: int, after: int) -> QuerySet[SubItem, tuple]:
     ).values(rating=Coalesce("assessment__rating", Value("")))[:1]
     return (
         SubItem.objects.filter(pledge__chapter__report=after)
-        .annotate(earlier=Subquery(earlier))
-        .values_list("earlier", "assessment__rating")
+        .annotate(earlier=Subquery(earlier), later=Coalesce("assessment__rating", Value("")))
+        .values_list("earlier", "later")
         .annotate(count=Count("pk"))
         .order_by()
     )

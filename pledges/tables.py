@@ -1,7 +1,8 @@
 """The /items/ table: one row per sub-item, sortable by chapter, pledge, sub-item and rating.
 
-django-tables2 keeps the header, sorting and pagination (the database sorts the sub-items' ids,
-``SortedIds`` reads them once for the count and the page); the rows shown are ``reading.Item``s
+django-tables2 keeps the columns, sorting and pagination (the database sorts the sub-items' ids,
+``SortedIds`` reads them once for the count and the page). The header and rows are written in
+Python from its columns (``header_html``, ``body_html``): the rows shown are ``reading.Item``s
 (the read model every page uses), each row one ``format_html`` of its ``cell_<column>``s instead
 of a template per cell (about 1 ms a row).
 """
@@ -28,9 +29,6 @@ from .reading import Item, numbered_paths, read_reports
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-
-
 
 
 class SortedIds(TableQuerysetData):
@@ -62,12 +60,12 @@ class SortedIds(TableQuerysetData):
 def _link_fragment(name: str, month: str) -> str:
     """The link to a numbered page (a chapter's or pledge's) of report ``month`` as a
     ``format_html`` fragment with a ``{}`` for the number: escaped, braces doubled."""
-    path = numbered_paths(name)(_NUMBER)  # type: ignore[arg-type]
+    path = numbered_paths(name)(_NUMBER_SLOT)  # type: ignore[arg-type]
     link = escape(f"{path}?report={month}")
-    return link.replace("{", "{{").replace("}", "}}").replace(_NUMBER, "{}")
+    return link.replace("{", "{{").replace("}", "}}").replace(_NUMBER_SLOT, "{}")
 
 
-_NUMBER = "\0"  # where the number goes: a character no path or month holds
+_NUMBER_SLOT = "\0"  # where the number goes: a character no path or month holds
 
 
 class Column(tables.Column):
@@ -125,7 +123,9 @@ class SubItemTable(tables.Table):
         # What every row's links share, written into the cells' fragments once.
         self._chapter_link = _link_fragment("pledges:chapter", report.month)
         self._pledge_link = _link_fragment("pledges:pledge", report.month)
-        self._badges: dict[str, SafeString] = {}  # a page shows a few ratings many times
+        # A page shows a few ratings many times: each badge once a table, without asking
+        # ``badge`` (the language, then its cache) for every row.
+        self._badges: dict[str, SafeString] = {}
 
     # Each column's cell: ``fragments[<column>]``, a ``format_html`` fragment the same in every
     # row (made once a table), and ``cell_<column>(item)``, its arguments for one row.
@@ -205,8 +205,8 @@ class SubItemTable(tables.Table):
         saying so when nothing matches.
 
         Replaces django-tables2's per-cell machinery (a signature inspection, an attribute
-        dictionary and a template loop for each cell); the header, sorting and pagination
-        stay django-tables2's. The page's sub-items are read as ``reading.Item``s in one query.
+        dictionary and a template loop for each cell); sorting and pagination stay
+        django-tables2's. The page's sub-items are read as ``reading.Item``s in one query.
         """
         # The page's ids (``SortedIds``), without a BoundRow each.
         ids = list(self.paginated_rows.data)

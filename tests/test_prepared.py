@@ -34,7 +34,8 @@ def test_every_prepared_query_of_the_pages_gives_the_querysets_rows(reports):
         (reading._ITEM_ROWS, {"reports": [first.pk, second.pk], "pledge": 2}),
         (reading._ITEM_ROWS, {"reports": [second.pk], "items": some_ids}),
         (reading._FOOTNOTES, {"reports": [first.pk, second.pk]}),
-        (reading._STATES, {"reports": [first.pk, second.pk]}),
+        (reading._SUB_ITEM_ROWS, {"reports": [first.pk, second.pk]}),
+        (reading._KEYS_OF_PLEDGES, {"report": second.pk, "pledges": [4, 28, 99]}),
         (stats._TRANSITIONS, {"before": first.pk, "after": second.pk}),
         (stats._TRANSITIONS, {"before": second.pk, "after": first.pk}),
         (reading._NOTES_ADDED, {"before": first.pk, "after": second.pk}),
@@ -77,10 +78,10 @@ def test_the_sql_is_compiled_once_per_shape_and_each_call_brings_its_values(
     query = PreparedQuery(build)
     with django_assert_num_queries(1):
         of_first = query.rows(report=first.pk)
-    assert len(built) == 2  # compiled around two sets of stand-ins
+    assert len(built) == 3  # once for its model, then compiled around two sets of stand-ins
     with django_assert_num_queries(1):
         of_second = query.rows(report=second.pk)
-    assert len(built) == 2  # not built again
+    assert len(built) == 3  # not built again
     assert of_first == list(query.queryset(report=first.pk))
     assert of_second == list(query.queryset(report=second.pk))
     assert set(of_first).isdisjoint(of_second)
@@ -98,7 +99,7 @@ def test_a_list_is_compiled_per_length_and_an_empty_list_reads_nothing(
     assert query.rows(reports=[first.pk]) == [(first.pk,)]
     assert query.rows(reports=[second.pk]) == [(second.pk,)]
     assert query.rows(reports=[first.pk, second.pk]) == [(first.pk,), (second.pk,)]
-    assert len(built) == 4  # two lengths
+    assert len(built) == 5  # its model, then two lengths
     with django_assert_num_queries(0):
         assert query.rows(reports=[]) == []
 
@@ -122,12 +123,25 @@ def test_a_number_no_column_holds_matches_nothing_as_in_the_orm(report_2022):
     assert stats.chapter_summaries(report_2022, 40_000) == []  # beyond a small integer
 
 
-def test_a_long_list_goes_through_the_orm(reports):
+def test_a_long_list_goes_through_the_orm_and_a_short_one_is_padded(
+    reports, django_assert_num_queries
+):
     second = reports[-1]
     ids = list(SubItem.objects.order_by("pk").values_list("pk", flat=True))
     assert len(ids) == 120
-    read = reading.read_reports([second], items=ids)[second.pk]
-    assert len(read.items) == 60
+    build, built = _counting(reading._ITEM_ROWS.queryset)
+    query = PreparedQuery(build)
+    # 240 ids (each twice) and a report: more values than a prepared query takes.
+    assert query.rows(reports=[second.pk], items=ids * 2) == list(
+        query.queryset(reports=[second.pk], items=ids)
+    )
+    assert len(built) == 2  # the fallback's build and the comparison's: nothing compiled
+    # 5, 7 and 8 ids are one shape (padded to 8 with the last id): compiled once.
+    for count in (5, 7, 8):
+        rows = query.rows(reports=[second.pk], items=ids[60 : 60 + count])
+        assert rows == list(query.queryset(reports=[second.pk], items=ids[60 : 60 + count]))
+        assert len({row[0] for row in rows}) == count
+    assert len(built) == 2 + 1 + 2 + 3  # the model, the two compilations, the comparisons
 
 
 @pytest.mark.parametrize(

@@ -355,6 +355,23 @@ def test_items_at_two_thousand_shows_a_page_of_a_hundred_and_pages_on(client, re
     assert len(last) == 100 and last[-1] == "1-1"
 
 
+def test_items_header_sorts_by_each_column_keeping_the_filters(client, report_2022):
+    html = client.get("/items/", {"rating": "C", "sort": "rating"}).content.decode()
+    head = html[html.index("<thead>") : html.index("</thead>")]
+    assertInHTML(
+        '<th scope="col" class="asc orderable" aria-sort="ascending">'
+        '<a href="?rating=C&amp;sort=-rating">評価<span class="visually-hidden">で並べ替え</span>'
+        "</a></th>",
+        head,
+    )
+    assertInHTML(
+        '<th scope="col" class="orderable"><a href="?rating=C&amp;sort=chapter">章'
+        '<span class="visually-hidden">で並べ替え</span></a></th>',
+        head,
+    )
+    assert head.count("aria-sort") == 1
+
+
 def test_items_filter_by_rating(client, report_2022):
     response = client.get("/items/", {"rating": "C"})
     rows = item_rows(response)
