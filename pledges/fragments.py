@@ -44,6 +44,8 @@ def _escaped(value: object) -> str:
         return value
     if type(value) is int or type(value) is float:  # a number's text has nothing to escape
         return str(value)
+    if type(value) is SafeString:  # HTML already, most often a fragment of this module
+        return value
     if hasattr(value, "__html__"):  # SafeString and the like: HTML already
         return value.__html__()
     return html.escape(str(value))
@@ -62,8 +64,9 @@ def format_html(template: str, /, *args: object, **kwargs: object) -> SafeString
 def format_html_join(
     separator: str, template: str, values: Iterable[tuple[object, ...]]
 ) -> SafeString:
-    """Django's ``format_html_join`` on this module's ``format_html``."""
-    return SafeString(separator.join(format_html(template, *args) for args in values))
+    """Django's ``format_html_join`` with this module's escaping: ``template`` formatted with
+    each tuple of ``values``, joined by ``separator``."""
+    return SafeString(separator.join(template.format(*map(_escaped, args)) for args in values))
 
 
 def badge(level: Level | None, size: str = "") -> SafeString:

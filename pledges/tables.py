@@ -225,11 +225,9 @@ class SubItemTable(tables.Table):
             for column in self.columns
         )
         template = f'<tr id="row-{{}}-{{}}" class="{{}}">{row}</tr>'
-        return SafeString("\n".join(
-            format_html(
-                template, item.pledge, item.position, "odd" if index % 2 else "even",
-                *chain.from_iterable(cell(item) for cell in cells),
-            )
+        return format_html_join("\n", template, (
+            (item.pledge, item.position, "odd" if index % 2 else "even",
+             *chain.from_iterable(cell(item) for cell in cells))
             for index, item in enumerate(items)
         ))
 
