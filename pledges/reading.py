@@ -17,12 +17,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from itertools import groupby
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Case, Exists, F, OuterRef, QuerySet, When
+from django.db.models import Case, Exists, F, OuterRef, QuerySet, TextField, Value, When
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from .models import Footnote, ProgressNote, Report, SubItem
@@ -250,12 +250,13 @@ def read_report(report: Report, *, chapter: int | None = None, pledge: int | Non
 
 def read_reports(
     reports: Sequence[Report], *, chapter: int | None = None, pledge: int | None = None,
-    items: Iterable[int] | None = None, footnotes: bool = True,
+    items: Iterable[int] | None = None, footnotes: bool = True, notes: bool = True,
 ) -> dict[int, ReportData]:
     """{report id: ReportData} for ``reports`` (narrowed to chapter ``chapter``, pledge
     ``pledge`` or the sub-items with the ids ``items``, as ``read_report``): one query for the
     sub-items with their notes (a row per note), one for the footnotes unless
-    ``footnotes=False`` — whatever the number and size of the reports."""
+    ``footnotes=False`` — whatever the number and size of the reports. ``notes=False``, for a
+    page that shows no notes, reads a row per sub-item and leaves each ``Item.notes`` empty."""
     by_id = {report.pk: report for report in reports}
     narrowed: dict[str, int | list[int]] = {"reports": list(by_id)}
     if chapter is not None:
@@ -264,7 +265,7 @@ def read_reports(
         narrowed["pledge"] = pledge
     if items is not None:
         narrowed["items"] = list(items)
-    rows = _ITEM_ROWS.rows(**narrowed)
+    rows = (_ITEM_ROWS if notes else _ITEM_ROWS_WITHOUT_NOTES).rows(**narrowed)
     items_by_report: dict[int, list[Item]] = defaultdict(list)
     # A report's month and scale once, not once per sub-item (each is computed on access).
     months = {pk: report.month for pk, report in by_id.items()}
@@ -274,7 +275,7 @@ def read_reports(
         (pk, report_id, chapter, chapter_title, pledge, pledge_field, pledge_title, position,
          title, content, rating, footnote_id, marker, updated, bulleted,
          note) = first
-        notes = [note, *(row[-1] for row in others)] if note is not None else []
+        item_notes = [note, *(row[-1] for row in others)] if note is not None else []
         items_by_report[report_id].append(
             Item(
                 report_id=report_id,
@@ -289,7 +290,7 @@ def read_reports(
                 title=title,
                 content=content,
                 rating=rating or "",
-                notes=tuple(notes),
+                notes=tuple(item_notes),
                 notes_bulleted=bulleted is not False,  # True for a sub-item without assessment
                 footnote=marker or "",
                 footnote_id=footnote_id,
@@ -309,7 +310,7 @@ def read_reports(
 
 def _item_rows(
     reports: list[int], chapter: int | None = None, pledge: int | None = None,
-    items: list[int] | None = None,
+    items: list[int] | None = None, *, notes: bool = True,
 ) -> QuerySet[SubItem, tuple]:
     sub_items = SubItem.objects.filter(pledge__chapter__report__in=reports)
     if chapter is not None:
@@ -318,9 +319,10 @@ def _item_rows(
         sub_items = sub_items.filter(pledge__number=pledge)
     if items is not None:
         sub_items = sub_items.filter(pk__in=items)
+    in_order = ("pledge__chapter__report_id", "pledge__chapter__number", "pledge__number",
+                "position")
     return sub_items.order_by(
-        "pledge__chapter__report_id", "pledge__chapter__number", "pledge__number", "position",
-        "assessment__notes__position", "assessment__notes__id",
+        *in_order, *(("assessment__notes__position", "assessment__notes__id") if notes else ())
     ).values_list(
         "pk", "pledge__chapter__report_id", "pledge__chapter__number", "pledge__chapter__title",
         "pledge__number", "pledge__field", "pledge__title", "position", "title", "content",
@@ -329,11 +331,12 @@ def _item_rows(
         # would be parsed for nothing, once per note row.
         Case(When(assessment__revision__gt=0, then=F("assessment__updated_at"))),
         "assessment__notes_bulleted",
-        "assessment__notes__text",
+        "assessment__notes__text" if notes else Value(None, output_field=TextField()),
     )
 
 
 _ITEM_ROWS = PreparedQuery(_item_rows)
+_ITEM_ROWS_WITHOUT_NOTES = PreparedQuery(partial(_item_rows, notes=False))
 _FOOTNOTES = PreparedQuery(
     lambda reports: Footnote.objects.filter(report__in=reports)
     .order_by("report_id", "number")

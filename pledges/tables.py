@@ -214,7 +214,10 @@ class SubItemTable(tables.Table):
             return format_html(
                 '<tr><td colspan="{}">{}</td></tr>', len(self.columns), self.empty_text
             )
-        data = read_reports([self.report], items=ids, footnotes=False)[self.report.pk]
+        # The notes only for a keyword search, whose excerpts quote them.
+        data = read_reports(
+            [self.report], items=ids, footnotes=False, notes=bool(self.keywords)
+        )[self.report.pk]
         by_id = {item.sub_item_id: item for item in data.items}
         cells = [getattr(self, f"cell_{column.name}") for column in self.columns]
         items = [by_id[id] for id in ids]

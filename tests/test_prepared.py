@@ -33,6 +33,7 @@ def test_every_prepared_query_of_the_pages_gives_the_querysets_rows(reports):
         (reading._ITEM_ROWS, {"reports": [second.pk], "chapter": 4}),
         (reading._ITEM_ROWS, {"reports": [first.pk, second.pk], "pledge": 2}),
         (reading._ITEM_ROWS, {"reports": [second.pk], "items": some_ids}),
+        (reading._ITEM_ROWS_WITHOUT_NOTES, {"reports": [second.pk], "items": some_ids}),
         (reading._FOOTNOTES, {"reports": [first.pk, second.pk]}),
         (reading._SUB_ITEM_ROWS, {"reports": [first.pk, second.pk]}),
         (reading._KEYS_OF_PLEDGES, {"report": second.pk, "pledges": [4, 28, 99]}),

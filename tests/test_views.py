@@ -372,6 +372,21 @@ def test_items_header_sorts_by_each_column_keeping_the_filters(client, report_20
     assert head.count("aria-sort") == 1
 
 
+def test_items_reads_the_notes_only_for_a_keyword_search(client, report_2022):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    notes_table = ProgressNote._meta.db_table
+    with CaptureQueriesContext(connection) as plain:
+        client.get("/items/")
+    with CaptureQueriesContext(connection) as searched:
+        response = client.get("/items/", {"q": "クレジット"})
+    assert not any(notes_table in query["sql"] for query in plain.captured_queries)
+    # The search and its excerpts need them.
+    assert sum(notes_table in query["sql"] for query in searched.captured_queries) == 2
+    assertContains(response, "<mark>クレジット</mark>")
+
+
 def test_items_filter_by_rating(client, report_2022):
     response = client.get("/items/", {"rating": "C"})
     rows = item_rows(response)
