@@ -60,8 +60,14 @@ def numbered_paths(name: str) -> Callable[[int], str]:
     """``number → page_path(name, number)`` for the pages of chapters or pledges by number:
     the path is reversed once around a placeholder, then each number is formatted into it — a
     page of a large report links hundreds of pledges."""
-    prefix, _placeholder, suffix = page_path(name, _PLACEHOLDER).rpartition(str(_PLACEHOLDER))
+    prefix, suffix = path_around_number(name)
     return lambda number: f"{prefix}{number}{suffix}"
+
+
+def path_around_number(name: str) -> tuple[str, str]:
+    """(before, after) the number in ``page_path(name, number)``."""
+    prefix, _placeholder, suffix = page_path(name, _PLACEHOLDER).rpartition(str(_PLACEHOLDER))
+    return prefix, suffix
 
 
 # A number no URL holds elsewhere: its reversed path is cut around it.

@@ -25,7 +25,7 @@ from django_tables2.data import TableQuerysetData
 from . import search
 from .fragments import badge, format_html, format_html_join
 from .models import Report
-from .reading import Item, numbered_paths, read_reports
+from .reading import Item, path_around_number, read_reports
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -60,12 +60,11 @@ class SortedIds(TableQuerysetData):
 def _link_fragment(name: str, month: str) -> str:
     """The link to a numbered page (a chapter's or pledge's) of report ``month`` as a
     ``format_html`` fragment with a ``{}`` for the number: escaped, braces doubled."""
-    path = numbered_paths(name)(_NUMBER_SLOT)  # type: ignore[arg-type]
-    link = escape(f"{path}?report={month}")
-    return link.replace("{", "{{").replace("}", "}}").replace(_NUMBER_SLOT, "{}")
-
-
-_NUMBER_SLOT = "\0"  # where the number goes: a character no path or month holds
+    prefix, suffix = (
+        escape(part).replace("{", "{{").replace("}", "}}")
+        for part in path_around_number(name)
+    )
+    return f"{prefix}{{}}{suffix}?report={escape(month)}"
 
 
 class Column(tables.Column):
